@@ -1,0 +1,1 @@
+"""Surface metrology: read scans, remove form, areal parameters, scars, grades."""

@@ -1,0 +1,5 @@
+"""ISO 25178-2 areal surface texture parameters."""
+
+from scarwise.surface.iso25178._all import CONTRACT_PARAMETERS, areal_parameters
+
+__all__ = ["CONTRACT_PARAMETERS", "areal_parameters"]
