@@ -1,0 +1,153 @@
+"""The ``scarwise`` command line: each command parses, delegates and prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from scarwise.core import ScarwiseError
+
+app = typer.Typer(
+    help="scarwise: measure acne scars in 3D, simulate and weigh regenerative therapies.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+err = Console(stderr=True)
+
+PixelOpt = Annotated[
+    float | None,
+    typer.Option("--pixel-mm", help="Pixel size in mm; overrides the file's (with a warning).", min=0.0),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn a ScarwiseError into a message on stderr and exit code 2; show warnings on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        except ScarwiseError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(code=2) from None
+        finally:
+            for w in caught:
+                if issubclass(w.category, UserWarning):
+                    err.print(f"[yellow]warning:[/] {w.message}", highlight=False)
+
+
+def emit_json(data: dict[str, Any]) -> None:
+    """Print one JSON object on stdout."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+
+
+def _measure_table(result: Any, title: str) -> tuple[Table, Table]:
+    iso = Table(title=f"ISO 25178 — {title}", title_justify="left")
+    iso.add_column("parameter")
+    iso.add_column("value", justify="right")
+    for name, value in result.iso25178.items():
+        iso.add_row(name, "—" if value is None else f"{value:.4g}")
+    scars = Table(title=f"{len(result.scars)} scar(s)", title_justify="left")
+    for col in ("id", "type", "x mm", "y mm", "width mm", "depth mm", "area mm²", "volume mm³"):
+        scars.add_column(col, justify="left" if col == "type" else "right")
+    for s in result.scars:
+        scars.add_row(str(s.id), s.type, f"{s.centroid_mm[0]:.2f}", f"{s.centroid_mm[1]:.2f}",
+                      f"{s.width_mm:.2f}", f"{s.depth_mm:.3f}", f"{s.area_mm2:.2f}", f"{s.volume_mm3:.4f}")
+    return iso, scars
+
+
+def _print_measure(result: Any, title: str) -> None:
+    out = Console()
+    iso, scars = _measure_table(result, title)
+    out.print(iso)
+    out.print(scars)
+    g = result.grade
+    qualitative = "not given (clinician input)" if g.goodman_baron_qualitative is None else g.goodman_baron_qualitative
+    out.print(
+        f"Goodman & Baron quantitative: {g.goodman_baron_quantitative} / {g.goodman_baron_quantitative_max}   "
+        f"ECCA: {g.ecca} / {g.ecca_max}   Goodman & Baron qualitative: {qualitative}"
+    )
+    if not g.verified:
+        out.print("[dim]Scale constants are not yet checked against the primary papers (verified: false).[/]")
+    if g.inputs_needed:
+        out.print(f"[dim]Inputs a 3D scan cannot give, needed for complete grades: {', '.join(g.inputs_needed)}[/]")
+
+
+@app.command()
+def measure(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Scan file.")],
+    pixel_mm: PixelOpt = None,
+    as_json: JsonOpt = False,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write a scar map PNG here.")] = None,
+    form: Annotated[str, typer.Option("--form", help="Form removed for ISO 25178: plane, poly:N or none.")] = "plane",
+    lc_mm: Annotated[float | None, typer.Option("--lc", help="L-filter cut-off in mm (ISO 16610-61).")] = None,
+    ls_mm: Annotated[float | None, typer.Option("--ls", help="S-filter cut-off in mm (ISO 16610-61).")] = None,
+    max_points: Annotated[int | None, typer.Option("--max-points", help="Largest number of points to read.")] = None,
+) -> None:
+    """Measure ISO 25178 parameters, scars and grades of one scan."""
+    from scarwise.surface.io import read_surface
+    from scarwise.surface.measure import measure_surface
+
+    with user_errors():
+        surface = read_surface(path, pixel_mm=pixel_mm, max_points=max_points)
+        result = measure_surface(surface, form=form, lc_mm=lc_mm, ls_mm=ls_mm)
+        if plot is not None:
+            from scarwise.surface.plot import plot_scar_map
+
+            plot_scar_map(surface, result, plot)
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        _print_measure(result, path.name)
+        if plot is not None:
+            Console().print(f"scar map written to {plot}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the demo scan, JSON and PNG.")] = Path(
+        "demo-output"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic cheek.")] = 7,
+) -> None:
+    """Make a realistic synthetic cheek scan, measure it, and write the scar map and JSON."""
+    from scarwise.surface.io import write_surface
+    from scarwise.surface.measure import measure_surface
+    from scarwise.surface.plot import plot_scar_map
+    from scarwise.surface.synthetic import demo_patch
+
+    console = Console()
+    with user_errors():
+        with console.status("making a synthetic cheek scan…"):
+            patch = demo_patch(seed)
+            out.mkdir(parents=True, exist_ok=True)
+            scan_path = write_surface(patch.surface, out / "demo-scan.x3p")
+        with console.status("measuring…"):
+            result = measure_surface(patch.surface)
+        json_path = out / "demo-measure.json"
+        json_path.write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
+        png_path = plot_scar_map(patch.surface, result, out / "demo-scar-map.png")
+    _print_measure(result, f"synthetic cheek (seed {seed}, {len(patch.scars)} scars placed)")
+    console.print(f"demo scan:  {scan_path}")
+    console.print(f"measure JSON: {json_path}")
+    console.print(f"scar map PNG: {png_path}")
+    console.print(f"[dim]Measure it again with: scarwise measure {scan_path} --plot map.png[/]")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
