@@ -1,1 +1,65 @@
-"""scarwise.evidence."""
+"""Evidence base and meta-analysis: curated studies, effect sizes, pooling, bias checks, plots."""
+
+from scarwise.evidence._effects import (
+    EffectSizes,
+    effect_sizes,
+    hedges_correction,
+    log_odds_ratio,
+    log_ratio_of_means,
+    log_risk_ratio,
+    mean_difference,
+    mean_sd_from_median_iqr,
+    paired_difference,
+    paired_sensitivity,
+    se_from_p,
+    smd_from_t,
+    standardized_mean_difference,
+)
+from scarwise.evidence._extras import (
+    EggerResult,
+    MetaRegression,
+    SubgroupResult,
+    TrimFillResult,
+    cumulative,
+    egger_test,
+    leave_one_out,
+    meta_regression,
+    regression_by_category,
+    subgroup_analysis,
+    trim_and_fill,
+)
+from scarwise.evidence._meta import MetaResult, PooledBatch, meta_analysis, pool_many, tau2_confint
+from scarwise.evidence._tau2 import METHODS
+
+__all__ = [
+    "METHODS",
+    "EffectSizes",
+    "EggerResult",
+    "MetaRegression",
+    "MetaResult",
+    "PooledBatch",
+    "SubgroupResult",
+    "TrimFillResult",
+    "cumulative",
+    "effect_sizes",
+    "egger_test",
+    "hedges_correction",
+    "leave_one_out",
+    "log_odds_ratio",
+    "log_ratio_of_means",
+    "log_risk_ratio",
+    "mean_difference",
+    "mean_sd_from_median_iqr",
+    "meta_analysis",
+    "meta_regression",
+    "paired_difference",
+    "paired_sensitivity",
+    "pool_many",
+    "regression_by_category",
+    "se_from_p",
+    "smd_from_t",
+    "standardized_mean_difference",
+    "subgroup_analysis",
+    "tau2_confint",
+    "trim_and_fill",
+]
