@@ -1,0 +1,85 @@
+"""``create_app(settings)``: engine, migrations, routers and the one ScarwiseError handler."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from scarwise.clinic._db import make_engine, make_sessionmaker, migrate
+from scarwise.clinic._errors import RateLimitedError
+from scarwise.clinic._scans import BlobStore, fail_dead_scans
+from scarwise.clinic._security import Security
+from scarwise.clinic._settings import Settings
+from scarwise.clinic.routes import auth, care, patients, scans
+from scarwise.core.errors import ScarwiseError
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the clinic app: migrate the database, fail scans whose worker died, mount routes.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Configuration; read from ``SCARWISE_*`` environment variables when omitted.
+    """
+    settings = settings or Settings()
+    engine = make_engine(settings)
+    migrate(engine)
+    sessions = make_sessionmaker(engine)
+    with sessions() as db:
+        fail_dead_scans(db, stale_s=settings.scan_stale_s, at_startup=True)
+
+    app = FastAPI(title="scarwise clinic", version="0.1.0", openapi_url="/api/openapi.json",
+                  docs_url="/api/docs", redoc_url=None)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = sessions
+    app.state.security = Security(settings)
+    app.state.blobs = BlobStore(settings.resolved_data_dir() / "blobs")
+
+    api = APIRouter(prefix="/api")
+    for module in (auth, patients, scans, care):
+        api.include_router(module.router)
+    app.include_router(api)
+
+    from scarwise.clinic import pages
+
+    pages.mount(app)
+
+    @app.exception_handler(ScarwiseError)
+    def _scarwise_error(request: Request, exc: ScarwiseError) -> Response:
+        headers = {}
+        if isinstance(exc, RateLimitedError):
+            headers["Retry-After"] = str(exc.retry_after_s)
+        if exc.http_status == 401 and request.url.path.startswith("/api"):
+            headers["WWW-Authenticate"] = "Bearer"
+        if _wants_html(request):
+            return pages.error_page(request, exc.http_status, str(exc), headers=headers)
+        return JSONResponse({"detail": str(exc)}, status_code=exc.http_status, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        status = 422 if exc.status_code == 400 else exc.status_code  # unparsable body: 422, never 400/5xx
+        if _wants_html(request):
+            return pages.error_page(request, status, str(exc.detail))
+        return JSONResponse({"detail": exc.detail}, status_code=status, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in exc.errors()]
+        if _wants_html(request):
+            return pages.error_page(request, 422, "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in errors if e["loc"]))
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> HTMLResponse:
+        return HTMLResponse("ok")
+
+    return app

@@ -1,0 +1,172 @@
+"""Scan files (content-addressed on disk) and their measurement in a background thread.
+
+The status row is the only state: ``queued`` → ``running`` (with ``progress`` and a heartbeat
+while the worker lives) → ``done`` | ``failed``. A running scan whose heartbeat stopped (the
+process died) is marked ``failed`` at start-up and whenever it is read, so it never stays running.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import socket
+import tempfile
+import threading
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from scarwise.clinic._settings import Settings
+from scarwise.clinic.models import Scan, utcnow
+from scarwise.core.errors import ScarwiseError, TooLargeError, UnsupportedFormatError
+
+#: Suffixes the measure module reads (used until ``scarwise.surface.io`` lists its own).
+KNOWN_SUFFIXES = (".x3p", ".tif", ".tiff", ".csv", ".xyz", ".ply", ".obj", ".npy", ".npz")
+_WORKER = f"{socket.gethostname()}:{os.getpid()}"
+DIED = "the measurement stopped because its worker died (server restart?); upload the scan again"
+
+
+def supported_suffixes() -> tuple[str, ...]:
+    try:
+        from scarwise.surface.io import SUPPORTED_SUFFIXES
+    except ImportError:  # pragma: no cover - measure module missing
+        return KNOWN_SUFFIXES
+    return tuple(SUPPORTED_SUFFIXES) or KNOWN_SUFFIXES
+
+
+def check_suffix(filename: str) -> str:
+    suffix = Path(filename).suffix.lower()
+    allowed = supported_suffixes()
+    if suffix not in allowed:
+        raise UnsupportedFormatError(
+            f"{filename!r}: scans must be one of {', '.join(allowed)}; export the scan in one of these formats"
+        )
+    return suffix
+
+
+class BlobStore:
+    """Files named by their SHA-256 under ``root/ab/abcdef…``; the same content is stored once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, sha256: str, suffix: str = "") -> Path:
+        return self.root / sha256[:2] / f"{sha256}{suffix}"
+
+    def put_stream(self, stream: BinaryIO, *, suffix: str, max_bytes: int) -> tuple[str, int]:
+        """Copy ``stream`` in chunks, refusing more than ``max_bytes``; returns (sha256, size)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        digest, size = hashlib.sha256(), 0
+        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(1 << 20):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise TooLargeError(
+                            f"the file is larger than {max_bytes / 2**20:.0f} MiB; "
+                            "crop the scan or raise SCARWISE_MAX_UPLOAD_MB"
+                        )
+                    digest.update(chunk)
+                    out.write(chunk)
+            sha = digest.hexdigest()
+            final = self.path(sha, suffix)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_name, final)
+            return sha, size
+        finally:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+
+    def put_file(self, src: Path, *, suffix: str) -> str:
+        with open(src, "rb") as fh:
+            return self.put_stream(fh, suffix=suffix, max_bytes=1 << 62)[0]
+
+
+def _beat(sessions: sessionmaker[Session], scan_id: int, **values: object) -> None:
+    with sessions() as db:
+        db.execute(update(Scan).where(Scan.id == scan_id).values(heartbeat_at=utcnow(), **values))
+        db.commit()
+
+
+def measure_scan(sessions: sessionmaker[Session], store: BlobStore, settings: Settings, scan_id: int) -> None:
+    """Measure one stored scan and write the result (or a readable error) to its row."""
+    from scarwise.surface.io import read_surface
+    from scarwise.surface.measure import measure_surface
+
+    with sessions() as db:
+        scan = db.get(Scan, scan_id)
+        if scan is None or scan.status != "queued":
+            return
+        path, pixel_mm = store.path(scan.sha256, scan.suffix), scan.pixel_mm
+        scan.status, scan.worker, scan.heartbeat_at, scan.progress = "running", _WORKER, utcnow(), 0.05
+        db.commit()
+    stop = threading.Event()
+    ticker = threading.Thread(target=_tick, args=(sessions, scan_id, stop, settings.scan_stale_s), daemon=True)
+    ticker.start()
+    try:
+        kwargs = {"pixel_mm": pixel_mm}
+        if settings.max_points is not None:
+            kwargs["max_points"] = settings.max_points
+        surface = read_surface(path, **kwargs)
+        _beat(sessions, scan_id, progress=0.3)
+        result = measure_surface(surface)
+        _beat(sessions, scan_id, progress=0.8)
+        map_sha = _scar_map(store, surface, result)
+        values = {"status": "done", "progress": 1.0, "result": result.to_json(), "map_sha256": map_sha,
+                  "error": None}
+    except ScarwiseError as exc:
+        values = {"status": "failed", "error": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - any crash must end as a readable failed status
+        values = {"status": "failed", "error": f"measurement failed unexpectedly ({type(exc).__name__}: {exc})"}
+    finally:
+        stop.set()
+    with sessions() as db:
+        scan = db.get(Scan, scan_id)
+        if scan is not None:
+            for key, value in values.items():
+                setattr(scan, key, value)
+            scan.finished_at = utcnow()
+            db.commit()
+
+
+def _tick(sessions: sessionmaker[Session], scan_id: int, stop: threading.Event, stale_s: int) -> None:
+    while not stop.wait(max(1.0, stale_s / 4)):
+        try:
+            _beat(sessions, scan_id)
+        except Exception:  # noqa: BLE001 - a missed beat is retried; the main work decides the status
+            pass
+
+
+def _scar_map(store: BlobStore, surface: object, result: object) -> str | None:
+    """Render the scar map PNG into the blob store; None if plotting is unavailable."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        from scarwise.surface.plot import plot_scar_map
+    except ImportError:  # pragma: no cover
+        return None
+    store.root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=store.root) as tmp:
+        png = plot_scar_map(surface, result, Path(tmp) / "map.png")
+        return store.put_file(Path(png), suffix=".png")
+
+
+def fail_dead_scans(db: Session, *, stale_s: int, at_startup: bool) -> int:
+    """Mark ``failed`` every running (or, at start-up, queued) scan whose worker is gone."""
+    limit = utcnow() - dt.timedelta(seconds=stale_s)
+    dead = or_(Scan.heartbeat_at.is_(None), Scan.heartbeat_at < limit)
+    if at_startup:  # this host's earlier processes are gone too
+        dead = or_(dead, Scan.worker.like(f"{socket.gethostname()}:%") & (Scan.worker != _WORKER))
+    statuses = ("running", "queued") if at_startup else ("running",)
+    ids = list(db.scalars(select(Scan.id).where(Scan.status.in_(statuses), dead)))
+    if at_startup:
+        ids += list(db.scalars(select(Scan.id).where(Scan.status == "queued", Scan.worker.is_(None))))
+    for scan in db.scalars(select(Scan).where(Scan.id.in_(set(ids)))):
+        scan.status, scan.error, scan.finished_at = "failed", DIED, utcnow()
+    db.commit()
+    return len(set(ids))

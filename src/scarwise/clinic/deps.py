@@ -1,0 +1,78 @@
+"""Request dependencies: database session, current user, role checks, clinic-scoped objects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from scarwise.clinic import crud
+from scarwise.clinic._errors import AuthenticationError, PermissionDeniedError
+from scarwise.clinic._security import Security
+from scarwise.clinic.models import Patient, Scan, User
+
+SESSION_COOKIE = "scarwise_session"
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with request.app.state.sessions() as db:
+        yield db
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+
+
+def get_security(request: Request) -> Security:
+    return request.app.state.security
+
+
+SecurityDep = Annotated[Security, Depends(get_security)]
+
+
+def get_current_user(request: Request, db: DbSession, security: SecurityDep,
+                     token: Annotated[str | None, Depends(_bearer)]) -> User:
+    """The signed-in user from ``Authorization: Bearer`` or, for pages, the session cookie."""
+    token = token or request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise AuthenticationError("sign in first: POST /api/auth/token, then send Authorization: Bearer <token>")
+    user = security.read_token(db, token)
+    db.info["actor_id"] = user.id
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_role(*roles: str) -> Callable[[User], User]:
+    def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise PermissionDeniedError(f"your role ({user.role}) may not do this; ask a {' or '.join(roles)}")
+        return user
+
+    return check
+
+
+Admin = Annotated[User, Depends(require_role("admin"))]
+Clinician = Annotated[User, Depends(require_role("admin", "clinician"))]
+
+
+def get_patient(patient_id: int, db: DbSession, user: CurrentUser) -> Patient:
+    return crud.get_patient(db, clinic_id=user.clinic_id, patient_id=patient_id)
+
+
+PatientDep = Annotated[Patient, Depends(get_patient)]
+
+
+def get_scan(scan_id: int, db: DbSession, user: CurrentUser) -> Scan:
+    return crud.get_scan(db, clinic_id=user.clinic_id, scan_id=scan_id)
+
+
+ScanDep = Annotated[Scan, Depends(get_scan)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
