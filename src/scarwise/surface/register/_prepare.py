@@ -1,0 +1,75 @@
+"""Shared preparation of height maps for registration: NaN-aware smoothing, block means, detrending."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+
+def detrend_plane(z: NDArray[np.float64], valid: NDArray[np.bool_], *, max_points: int = 200_000) -> NDArray:
+    """``z`` minus its least-squares plane over the valid samples (fit on a strided subset)."""
+    ny, nx = z.shape
+    stride = max(1, int(np.ceil(np.sqrt(ny * nx / max_points))))
+    yy, xx = np.mgrid[0:ny:stride, 0:nx:stride]
+    sub = z[::stride, ::stride]
+    ok = valid[::stride, ::stride]
+    if ok.sum() < 3:
+        return z - np.nanmean(z) if valid.any() else z.copy()
+    design = np.column_stack([np.ones(ok.sum()), xx[ok], yy[ok]])
+    coef, *_ = np.linalg.lstsq(design, sub[ok], rcond=None)
+    rows = np.arange(ny)[:, None]
+    cols = np.arange(nx)[None, :]
+    return z - (coef[0] + coef[1] * cols + coef[2] * rows)
+
+
+def block_mean(z: NDArray[np.float64], valid: NDArray[np.bool_], fy: int, fx: int) -> NDArray:
+    """Mean of each ``fy`` x ``fx`` block over its valid samples (NaN where a block has none).
+
+    A ragged last row/column of blocks is dropped.
+    """
+    if fy <= 1 and fx <= 1:
+        return np.where(valid, z, np.nan)
+    ny, nx = (z.shape[0] // fy) * fy, (z.shape[1] // fx) * fx
+    zz = np.where(valid, z, 0.0)[:ny, :nx].reshape(ny // fy, fy, nx // fx, fx)
+    ww = valid[:ny, :nx].reshape(ny // fy, fy, nx // fx, fx)
+    total = zz.sum(axis=(1, 3))
+    count = ww.sum(axis=(1, 3))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def resample_to_pixel(
+    z: NDArray[np.float64], dy_mm: float, dx_mm: float, pixel_mm: float
+) -> tuple[NDArray, tuple[float, float]]:
+    """Heights (NaN = missing) brought to a square ``pixel_mm`` grid.
+
+    Block means by the whole factor first (anti-aliasing), then bilinear interpolation for the
+    rest. Returns the image and the position ``(x0, y0)`` in mm of its sample (0, 0) in the input's
+    coordinates (a block mean sits at the centre of its block).
+    """
+    valid = np.isfinite(z)
+    fy = max(1, int(np.floor(pixel_mm / dy_mm + 1e-9)))
+    fx = max(1, int(np.floor(pixel_mm / dx_mm + 1e-9)))
+    reduced = block_mean(z, valid, fy, fx)
+    py, px = dy_mm * fy, dx_mm * fx
+    origin = (0.5 * (px - dx_mm), 0.5 * (py - dy_mm))
+    if abs(py - pixel_mm) < 1e-9 * pixel_mm and abs(px - pixel_mm) < 1e-9 * pixel_mm:
+        return reduced, origin
+    ny = max(1, int(np.floor((reduced.shape[0] - 1) * py / pixel_mm)) + 1)
+    nx = max(1, int(np.floor((reduced.shape[1] - 1) * px / pixel_mm)) + 1)
+    rr, cc = np.meshgrid(np.arange(ny) * pixel_mm / py, np.arange(nx) * pixel_mm / px, indexing="ij")
+    return ndimage.map_coordinates(reduced, [rr, cc], order=1, cval=np.nan, prefilter=False), origin
+
+
+def smooth_nan(z: NDArray[np.float64], sigma_px: float, *, min_weight: float = 0.5) -> NDArray:
+    """Gaussian smoothing by normalised convolution: NaN where too little data is near or missing."""
+    valid = np.isfinite(z)
+    if sigma_px <= 0:
+        return z.copy()
+    num = ndimage.gaussian_filter(np.where(valid, z, 0.0), sigma_px, mode="constant")
+    den = ndimage.gaussian_filter(valid.astype(np.float64), sigma_px, mode="constant")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = num / den
+    out[(den < min_weight) | ~valid] = np.nan
+    return out

@@ -1,0 +1,92 @@
+"""Registration recovers a known transform; refuses scans that do not overlap enough."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scarwise.core import EmptySurfaceError, HeightMap, InvalidParameterError
+from scarwise.surface.register import RegistrationError, register_surfaces, warp_followup
+from tests.surface.register._pairs import big_patch, make_pair
+
+
+@pytest.fixture(scope="module")
+def patch():
+    return big_patch()
+
+
+def test_invalid_input(patch):
+    pair = make_pair(patch)
+    empty = HeightMap(np.full((40, 40), np.nan), 0.05, 0.05)
+    with pytest.raises(EmptySurfaceError):
+        register_surfaces(empty, pair.followup)
+    with pytest.raises(InvalidParameterError, match="min_overlap_fraction"):
+        register_surfaces(pair.baseline, pair.followup, min_overlap_fraction=1.5)
+
+
+@pytest.mark.parametrize(
+    ("theta_deg", "scale", "shift_mm", "tilt"),
+    [
+        (3.0, 1.0, (1.3, -0.7), (0.0, 0.0)),
+        (-4.0, 1.01, (-2.1, 1.6), (0.01, -0.02)),
+        (25.0, 1.0, (2.0, -3.0), (0.0, 0.01)),
+        (1.5, 0.99, (6.0, 1.0), (-0.02, 0.0)),  # about 60% overlap
+    ],
+)
+def test_recovers_known_transform(patch, theta_deg, scale, shift_mm, tilt):
+    pair = make_pair(patch, theta_deg=theta_deg, scale=scale, shift_mm=shift_mm, tilt=tilt, z_offset_mm=0.3,
+                     noise_um=1.0)
+    reg = register_surfaces(pair.baseline, pair.followup)
+    assert abs(reg.dx_mm - shift_mm[0]) < 0.05
+    assert abs(reg.dy_mm - shift_mm[1]) < 0.05
+    assert abs(reg.rotation_deg - theta_deg) < 0.2
+    assert abs(reg.scale - scale) < 0.002
+    # the follow-up got a +tilt plane in its own coordinates; on the baseline grid the plane that
+    # takes it back is minus that gradient, turned by theta and divided by the scale
+    th = np.deg2rad(theta_deg)
+    m = scale * np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+    expected = -(m @ np.array(tilt)) / scale**2
+    assert reg.z_slope_x == pytest.approx(expected[0], abs=2e-3)
+    assert reg.z_slope_y == pytest.approx(expected[1], abs=2e-3)
+    assert reg.residual_rms_mm < 0.005
+    assert reg.inlier_fraction > 0.9
+    # transform maps follow-up points onto the baseline points they were sampled from
+    pf = np.array([[3.0, 4.0], [10.0, 2.0]])
+    np.testing.assert_allclose(reg.follow_to_base(pf), pf @ m.T + np.array(shift_mm), atol=0.05)
+    np.testing.assert_allclose(reg.base_to_follow(reg.follow_to_base(pf)), pf, atol=1e-9)
+
+
+def test_overlap_fraction_matches_geometry(patch):
+    pair = make_pair(patch, shift_mm=(4.0, 0.0))
+    reg = register_surfaces(pair.baseline, pair.followup)
+    n = pair.baseline.nx
+    expected = (n - round(4.0 / 0.05)) / n  # a pure x shift of 4 mm leaves this share covered
+    assert reg.overlap_fraction == pytest.approx(expected, abs=0.01)
+    assert reg.to_json()["overlap_fraction"] == reg.overlap_fraction
+
+
+def test_repositioned_unchanged_surface_shows_no_change(patch):
+    pair = make_pair(patch, theta_deg=-2.0, shift_mm=(0.8, 1.1), tilt=(0.01, 0.01), z_offset_mm=-0.2)
+    reg = register_surfaces(pair.baseline, pair.followup)
+    diff = warp_followup(pair.baseline, pair.followup, reg) - pair.baseline.z
+    inner = diff[20:-20, 20:-20]
+    inner = inner[np.isfinite(inner)]
+    assert inner.size > 0.5 * diff.size
+    # bilinear resampling of 8 um texture leaves a few micrometres; scars up to 1 mm deep are gone
+    assert np.sqrt(np.mean(inner**2)) < 0.004
+    assert np.percentile(np.abs(inner), 99.9) < 0.03
+
+
+@pytest.mark.parametrize("shift_mm", [(13.5, 12.0), (-14.0, 3.0)])
+def test_too_small_overlap_raises(patch, shift_mm):
+    pair = make_pair(patch, shift_mm=shift_mm)
+    with pytest.raises(RegistrationError, match="overlap|does not match|covers only"):
+        register_surfaces(pair.baseline, pair.followup)
+
+
+def test_unrelated_surfaces_raise(patch):
+    other = big_patch(seed=11)
+    a = make_pair(patch).baseline
+    b = make_pair(other).baseline
+    with pytest.raises(RegistrationError):
+        register_surfaces(a, b)
