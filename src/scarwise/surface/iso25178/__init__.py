@@ -1,5 +1,11 @@
 """ISO 25178-2 areal surface texture parameters."""
 
-from scarwise.surface.iso25178._all import CONTRACT_PARAMETERS, areal_parameters
+from scarwise.surface.iso25178._all import (
+    CONTRACT_PARAMETERS,
+    DEFINITIONS,
+    PARAMETERS,
+    UNITS,
+    areal_parameters,
+)
 
-__all__ = ["CONTRACT_PARAMETERS", "areal_parameters"]
+__all__ = ["CONTRACT_PARAMETERS", "DEFINITIONS", "PARAMETERS", "UNITS", "areal_parameters"]
