@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from scipy import special, stats
 
 from scarwise.core.errors import InvalidParameterError
-from scarwise.evidence._tau2 import METHODS, estimate_tau2, solve_q
+from scarwise.evidence._tau2 import METHODS, row_summaries, solve_q
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,28 +130,18 @@ def pool_many(y: ArrayLike, v: ArrayLike, *, mask: ArrayLike | None = None, meth
     method = check_method(method)
     _check_level(ci_level)
     y, v, mask, k = _as_batch(y, v, mask)
-    tau2, converged = estimate_tau2(y, v, mask, method, backend=backend)
-    w = mask / (v + tau2[:, None])
-    sw = w.sum(axis=-1)
-    mu = (w * y).sum(axis=-1) / sw
-    se = np.sqrt(1.0 / sw)
+    tau2, conv, sw, mu, rss, q, s2 = row_summaries(y, v, mask, method, backend=backend).T
     df = k - 1
     alpha = 1.0 - ci_level
     if hksj:
-        s2w = (w * (y - mu[:, None]) ** 2).sum(axis=-1) / df
-        se = np.sqrt(s2w / sw)
-        crit = stats.t.ppf(1.0 - alpha / 2, df)
+        se = np.sqrt(rss / df / sw)
+        crit = special.stdtrit(df, 1.0 - alpha / 2)   # scipy.special: same values as stats.t.ppf, less overhead
     else:
-        crit = np.full(mu.shape, stats.norm.ppf(1.0 - alpha / 2))
+        se = np.sqrt(1.0 / sw)
+        crit = np.full(mu.shape, special.ndtri(1.0 - alpha / 2))
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = mu / se
-    p = 2.0 * (stats.t.sf(np.abs(stat), df) if hksj else stats.norm.sf(np.abs(stat)))
-    w0 = mask / v                                                # fixed-effect weights
-    sw0 = w0.sum(axis=-1)
-    mu0 = (w0 * y).sum(axis=-1) / sw0
-    q = (w0 * (y - mu0[:, None]) ** 2).sum(axis=-1)
-    s2 = df * sw0 / (sw0**2 - (w0 * w0).sum(axis=-1))           # typical within-study variance
-    with np.errstate(divide="ignore", invalid="ignore"):
+        p = 2.0 * (special.stdtr(df, -np.abs(stat)) if hksj else special.ndtr(-np.abs(stat)))
         if method == "FE":
             i2 = np.where(q > 0, 100.0 * np.maximum(0.0, (q - df) / q), 0.0)
             h2 = q / df
@@ -161,7 +151,7 @@ def pool_many(y: ArrayLike, v: ArrayLike, *, mask: ArrayLike | None = None, meth
     half_pi = crit * np.sqrt(se**2 + tau2)
     return PooledBatch(method=method, k=k.astype(np.int64), estimate=mu, se=se, ci_lb=mu - crit * se,
                        ci_ub=mu + crit * se, stat=stat, p=p, tau2=tau2, i2=i2, h2=h2, q=q,
-                       q_p=stats.chi2.sf(q, df), pi_lb=mu - half_pi, pi_ub=mu + half_pi, converged=converged)
+                       q_p=special.chdtrc(df, q), pi_lb=mu - half_pi, pi_ub=mu + half_pi, converged=conv.astype(bool))
 
 
 def tau2_confint(yi: ArrayLike, vi: ArrayLike, *, ci_level: float = 0.95) -> tuple[float, float]:

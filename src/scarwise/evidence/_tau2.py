@@ -4,7 +4,8 @@ Every function takes effects ``y`` and sampling variances ``v`` of shape (m, k) 
 meta-analyses of up to k studies each — and a boolean ``mask`` (m, k) marking the studies present.
 The formulas follow Viechtbauer (2005) and metafor's ``rma.uni`` for the intercept-only model.
 REML and ML are solved by Fisher scoring twice: once in readable numpy (:func:`_fisher_numpy`),
-once as a compiled numba loop (:func:`_fisher_numba`) for large inputs; a test keeps them equal.
+once inside a compiled numba loop (:func:`_summaries_kernel`) that also forms every weighted sum
+the pooled statistics need, for large inputs; a test keeps the two equal.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from numpy.typing import NDArray
 #: Estimators of tau² offered; "FE" means tau² is fixed at 0.
 METHODS = ("FE", "DL", "HS", "SJ", "PM", "ML", "REML")
 #: Above this many cells (m·k) REML/ML use the compiled kernel (a one-off compile of ~1 s pays off).
-NUMBA_MIN_CELLS = 20_000
+NUMBA_MIN_CELLS = 5_000
 _TOL = 1e-10
 _MAXITER = 500
 
@@ -119,9 +120,14 @@ def _fisher_numpy(y: Array, v: Array, mask: NDArray[np.bool_], tau2: Array, *,
         w2 = w * w
         s2 = w2.sum(axis=-1)
         score = (w2 * (y - mu[..., None]) ** 2).sum(axis=-1)
-        if reml:   # y'PPy - tr(P), over tr(PP), with P = W - W 1 1' W / sum(W)
+        if reml:   # P = W - W 1 1' W / sum(W); gradient 2 dl = y'PPy - tr(P); Fisher info 2 I = tr(PP)
+            r = y - mu[..., None]
             s3 = (w2 * w).sum(axis=-1)
-            adj = (score - (sw - s2 / sw)) / (s2 - 2.0 * s3 / sw + (s2 / sw) ** 2)
+            grad = score - (sw - s2 / sw)
+            trpp = s2 - 2.0 * s3 / sw + (s2 / sw) ** 2
+            # observed information y'PPPy - tr(PP)/2: Newton where the likelihood is concave, else Fisher
+            obs = (w2 * w * r * r).sum(axis=-1) - (w2 * r).sum(axis=-1) ** 2 / sw - 0.5 * trpp
+            adj = np.where(obs > 0, 0.5 * grad / np.where(obs > 0, obs, 1.0), grad / trpp)
         else:      # sum(w² r²) - sum(w), over sum(w²)
             adj = (score - sw) / s2
         new = np.maximum(0.0, tau2 + adj)
@@ -133,63 +139,126 @@ def _fisher_numpy(y: Array, v: Array, mask: NDArray[np.bool_], tau2: Array, *,
     return tau2, ~active
 
 
+#: Per-row summaries returned by :func:`row_summaries`, in column order.
+SUMMARY_FIELDS = ("tau2", "converged", "sw", "mu", "rss", "q", "s2")
+_KERNEL_CODES = {"FE": 0, "DL": 1, "ML": 2, "REML": 3}
+
+
+def _summaries_numpy(y: Array, v: Array, mask: NDArray[np.bool_], tau2: Array, converged) -> Array:
+    w = mask / (v + tau2[:, None])
+    sw, mu, rss = _sums(y, w)                     # random-effects weights: total, mean, residual SS
+    w0 = mask / v
+    sw0, _, q = _sums(y, w0)                      # fixed-effect weights: Cochran's Q
+    s2 = (mask.sum(axis=-1) - 1) * sw0 / (sw0**2 - (w0 * w0).sum(axis=-1))   # typical within variance
+    return np.column_stack([tau2, converged, sw, mu, rss, q, s2])
+
+
 @numba.njit(cache=False, nogil=True)
-def _fisher_kernel(y, v, mask, tau2_0, reml, tol, maxiter, out, conv):  # pragma: no cover - compiled
+def _summaries_kernel(y, v, mask, code, tol, maxiter, out):  # pragma: no cover - compiled
     m, k = y.shape
     for i in range(m):
-        t = tau2_0[i]
-        ok = False
-        for _ in range(maxiter):
-            sw = 0.0
-            swy = 0.0
-            for j in range(k):
-                if mask[i, j]:
-                    w = 1.0 / (v[i, j] + t)
-                    sw += w
-                    swy += w * y[i, j]
-            mu = swy / sw
-            s2 = 0.0
-            s3 = 0.0
-            score = 0.0
-            for j in range(k):
-                if mask[i, j]:
-                    w = 1.0 / (v[i, j] + t)
-                    w2 = w * w
-                    r = y[i, j] - mu
-                    s2 += w2
-                    s3 += w2 * w
-                    score += w2 * r * r
-            if reml:
-                adj = (score - (sw - s2 / sw)) / (s2 - 2.0 * s3 / sw + (s2 / sw) ** 2)
-            else:
-                adj = (score - sw) / s2
-            new = max(0.0, t + adj)
-            if abs(new - t) <= tol * (1.0 + t):
+        n = 0
+        sw0 = 0.0
+        sw0y = 0.0
+        sw0sq = 0.0
+        for j in range(k):
+            if mask[i, j]:
+                w = 1.0 / v[i, j]
+                n += 1
+                sw0 += w
+                sw0y += w * y[i, j]
+                sw0sq += w * w
+        mu0 = sw0y / sw0
+        q = 0.0
+        for j in range(k):
+            if mask[i, j]:
+                r = y[i, j] - mu0
+                q += r * r / v[i, j]
+        t = 0.0
+        ok = True
+        if code >= 1:
+            c = sw0 - sw0sq / sw0
+            t = max(0.0, (q - (n - 1)) / c) if c > 0 else 0.0
+        if code >= 2:
+            ok = False
+            for _ in range(maxiter):
+                sw = 0.0
+                swy = 0.0
+                for j in range(k):
+                    if mask[i, j]:
+                        w = 1.0 / (v[i, j] + t)
+                        sw += w
+                        swy += w * y[i, j]
+                mu = swy / sw
+                s2 = 0.0
+                s3 = 0.0
+                score = 0.0
+                s3r2 = 0.0
+                s2r = 0.0
+                for j in range(k):
+                    if mask[i, j]:
+                        w = 1.0 / (v[i, j] + t)
+                        w2 = w * w
+                        r = y[i, j] - mu
+                        s2 += w2
+                        s3 += w2 * w
+                        score += w2 * r * r
+                        s3r2 += w2 * w * r * r
+                        s2r += w2 * r
+                if code == 3:
+                    grad = score - (sw - s2 / sw)
+                    trpp = s2 - 2.0 * s3 / sw + (s2 / sw) ** 2
+                    obs = s3r2 - s2r * s2r / sw - 0.5 * trpp
+                    adj = 0.5 * grad / obs if obs > 0 else grad / trpp
+                else:
+                    adj = (score - sw) / s2
+                new = max(0.0, t + adj)
+                if abs(new - t) <= tol * (1.0 + t):
+                    t = new
+                    ok = True
+                    break
                 t = new
-                ok = True
-                break
-            t = new
-        out[i] = t
-        conv[i] = ok
+        sw = 0.0
+        swy = 0.0
+        for j in range(k):
+            if mask[i, j]:
+                w = 1.0 / (v[i, j] + t)
+                sw += w
+                swy += w * y[i, j]
+        mu = swy / sw
+        rss = 0.0
+        for j in range(k):
+            if mask[i, j]:
+                r = y[i, j] - mu
+                rss += r * r / (v[i, j] + t)
+        out[i, 0] = t
+        out[i, 1] = 1.0 if ok else 0.0
+        out[i, 2] = sw
+        out[i, 3] = mu
+        out[i, 4] = rss
+        out[i, 5] = q
+        out[i, 6] = (n - 1) * sw0 / (sw0 * sw0 - sw0sq)
 
 
-def _fisher_numba(y: Array, v: Array, mask: NDArray[np.bool_], tau2: Array, *,
-                  reml: bool) -> tuple[Array, NDArray[np.bool_]]:
-    """Same iteration as :func:`_fisher_numpy`, compiled; rows are independent."""
-    out = np.empty(y.shape[0])
-    conv = np.zeros(y.shape[0], dtype=np.bool_)
-    _fisher_kernel(np.ascontiguousarray(y), np.ascontiguousarray(v), np.ascontiguousarray(mask),
-                   np.ascontiguousarray(tau2, dtype=np.float64), reml, _TOL, _MAXITER, out, conv)
-    return out, conv
+def row_summaries(y: Array, v: Array, mask: NDArray[np.bool_], method: str, *, backend: str = "auto") -> Array:
+    """tau² and the weighted sums every pooled statistic needs, one row per analysis: (m, 7).
 
-
-def estimate_tau2(y: Array, v: Array, mask: NDArray[np.bool_], method: str, *,
-                  backend: str = "auto") -> tuple[Array, NDArray[np.bool_]]:
-    """tau² for each row of (m, k) inputs by ``method``; returns (tau2, converged), both (m,).
-
-    ``backend`` chooses the REML/ML solver: "numpy", "numba" or "auto" (numba above
-    :data:`NUMBA_MIN_CELLS` cells).
+    Columns are :data:`SUMMARY_FIELDS`. FE, DL, ML and REML run in one compiled pass per row
+    when ``backend`` is "numba" (or "auto" above :data:`NUMBA_MIN_CELLS` cells); the other
+    estimators, and small inputs, use numpy.
     """
+    use_numba = backend == "numba" or (backend == "auto" and y.size >= NUMBA_MIN_CELLS)
+    if use_numba and method in _KERNEL_CODES:
+        out = np.empty((y.shape[0], len(SUMMARY_FIELDS)))
+        _summaries_kernel(np.ascontiguousarray(y), np.ascontiguousarray(v), np.ascontiguousarray(mask),
+                          _KERNEL_CODES[method], _TOL, _MAXITER, out)
+        return out
+    tau2, converged = estimate_tau2(y, v, mask, method)
+    return _summaries_numpy(y, v, mask, tau2, converged)
+
+
+def estimate_tau2(y: Array, v: Array, mask: NDArray[np.bool_], method: str) -> tuple[Array, NDArray[np.bool_]]:
+    """tau² for each row of (m, k) inputs by ``method`` in numpy; returns (tau2, converged), both (m,)."""
     m = y.shape[0]
     ok = np.ones(m, dtype=bool)
     if method == "FE":
@@ -202,7 +271,4 @@ def estimate_tau2(y: Array, v: Array, mask: NDArray[np.bool_], method: str, *,
         return tau2_sj(y, v, mask), ok
     if method == "PM":
         return tau2_pm(y, v, mask)
-    start = tau2_dl(y, v, mask)
-    use_numba = backend == "numba" or (backend == "auto" and y.size >= NUMBA_MIN_CELLS)
-    solver = _fisher_numba if use_numba else _fisher_numpy
-    return solver(y, v, mask, start, reml=(method == "REML"))
+    return _fisher_numpy(y, v, mask, tau2_dl(y, v, mask), reml=(method == "REML"))
