@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -66,7 +67,7 @@ def segment_scars(
 
     found: list[tuple[tuple[slice, slice], np.ndarray, ScarMeasurement]] = []
     for sign in (1.0, -1.0):  # depressions, then raised lesions
-        for sl, mask in footprints(maps.smooth, sign=sign, seed_mm=settings.threshold_mm, rim_mm=rim,
+        for sl, mask in footprints(maps.smooth, maps.depth, sign=sign, seed_mm=settings.threshold_mm, rim_mm=rim,
                                    min_pixels=min_pixels, split_prominence_mm=settings.split_prominence_mm):
             m = region_metrics(sl, mask, maps.depth, maps.smooth, sign=sign, dx_mm=dx, dy_mm=dy)
             if m.width_mm < settings.min_width_mm:
@@ -132,12 +133,25 @@ def detect_scars(
 
 def scar_labels(
     surface: HeightMap,
+    scars: Sequence[ScarMeasurement] | None = None,
     *,
     skin_level_mm: NDArray[np.float64] | None = None,
     settings: DetectionSettings = DetectionSettings(),
 ) -> NDArray[np.int32]:
     """The label image of :func:`detect_scars` (0: no scar, else the scar id), shape (ny, nx).
 
-    Computes the segmentation again; call :func:`segment_scars` to get scars and labels at once.
+    Computes the segmentation again; call :func:`segment_scars` to get scars and labels in one
+    pass. ``scars``, when given, must be what :func:`detect_scars` returned for the same
+    arguments (checked by id and centroid), so the labels match their ids.
     """
-    return segment_scars(surface, skin_level_mm=skin_level_mm, settings=settings).labels
+    seg = segment_scars(surface, skin_level_mm=skin_level_mm, settings=settings)
+    if scars is not None:
+        same = len(scars) == len(seg.scars) and all(
+            a.id == b.id and np.allclose(a.centroid_mm, b.centroid_mm) for a, b in zip(scars, seg.scars, strict=True)
+        )
+        if not same:
+            raise InvalidParameterError(
+                "scars do not match this surface, skin level and settings; pass the result of detect_scars "
+                "for the same arguments, or use segment_scars to get scars and labels together"
+            )
+    return seg.labels

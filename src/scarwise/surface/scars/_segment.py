@@ -55,6 +55,7 @@ def depth_maps(surface: HeightMap, skin_level_mm: NDArray[np.float64], smoothing
 
 def footprints(
     field: NDArray[np.float64],
+    raw: NDArray[np.float64],
     *,
     sign: float,
     seed_mm: float,
@@ -64,8 +65,12 @@ def footprints(
 ) -> Iterator[tuple[tuple[slice, slice], NDArray[np.bool_]]]:
     """Yield ``(bounding slices, mask)`` of every footprint of ``sign * field`` (smoothed depth, mm).
 
-    Footprints smaller than ``min_pixels`` are skipped before splitting; pieces after the split
-    are yielded whatever their size (the caller applies the width rule).
+    Hysteresis runs on the smoothed depth ``field``, so texture does not fragment it; each
+    region is then cut back to the samples whose unsmoothed depth ``raw`` passes the rim
+    threshold (holes inside filled, missing samples left out), so smoothing does not widen the
+    footprint of a steep scar beyond its threshold contour. Footprints smaller than
+    ``min_pixels`` are skipped before splitting; pieces after the split are yielded whatever
+    their size (the caller applies the width rule).
     """
     with np.errstate(invalid="ignore"):
         rim = field > rim_mm if sign > 0 else field < -rim_mm
@@ -78,9 +83,17 @@ def footprints(
     slices = ndimage.find_objects(labels)
     for lab in keep:
         sl = slices[lab - 1]
-        mask = labels[sl] == lab
+        region = labels[sl] == lab
+        with np.errstate(invalid="ignore"):
+            deep = sign * raw[sl] > rim_mm
+        mask = ndimage.binary_fill_holes(region & deep) & region & ~np.isnan(raw[sl])
         if int(mask.sum()) < min_pixels:
             continue
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        crop = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+        mask = mask[crop]
+        sl = (slice(sl[0].start + crop[0].start, sl[0].start + crop[0].stop),
+              slice(sl[1].start + crop[1].start, sl[1].start + crop[1].stop))
         yield from _split(sl, mask, sign * np.nan_to_num(field[sl], nan=0.0), split_prominence_mm)
 
 
