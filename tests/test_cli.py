@@ -55,7 +55,11 @@ def test_measure_same_numbers_in_every_format(tmp_path, patch):
         outputs.append(json.loads(result.stdout))
     for other in outputs[1:]:
         assert other["surface"] == outputs[0]["surface"]
-        assert other["scars"] == pytest.approx(outputs[0]["scars"]) or other["scars"] == outputs[0]["scars"]
+        assert len(other["scars"]) == len(outputs[0]["scars"])
+        for theirs, ours in zip(other["scars"], outputs[0]["scars"], strict=True):
+            assert theirs["type"] == ours["type"]
+            for key in ("centroid_mm", "width_mm", "depth_mm", "area_mm2", "volume_mm3"):
+                assert theirs[key] == pytest.approx(ours[key], rel=1e-6), key
         for key, value in outputs[0]["iso25178"].items():
             assert other["iso25178"][key] == pytest.approx(value, rel=1e-6, abs=1e-9), key
 

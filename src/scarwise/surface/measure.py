@@ -18,7 +18,7 @@ from scarwise.core._checks import check_positive
 from scarwise.surface.form import l_filter, remove_form, s_filter, skin_level
 from scarwise.surface.grading import ClinicianInputs, grade_scars
 from scarwise.surface.iso25178 import areal_parameters
-from scarwise.surface.scars import DetectionSettings, detect_scars, scar_labels
+from scarwise.surface.scars import DetectionSettings, segment_scars
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,8 +98,8 @@ def measure_surface(
     iso = areal_parameters(leveled)
 
     skin = skin_level(surface)
-    scars = detect_scars(surface, skin_level_mm=skin, settings=detection)
-    labels = scar_labels(surface, scars, skin_level_mm=skin, settings=detection)
+    segmentation = segment_scars(surface, skin_level_mm=skin, settings=detection)
+    scars, labels = segmentation.scars, segmentation.labels
     valid_area_cm2 = float(surface.valid.sum()) * surface.dx_mm * surface.dy_mm / 100.0
     grade = grade_scars(scars, inputs=clinician, area_cm2=valid_area_cm2)
     settings = {
