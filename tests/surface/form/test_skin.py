@@ -105,3 +105,14 @@ def test_local_quadratic_matches_brute_force_weighted_least_squares():
 def test_iso_gaussian_constant():
     # ISO 16610-61: the Gaussian weight's transmission is 50% at the cutoff wavelength.
     assert math.exp(-math.pi * _ALPHA**2) == pytest.approx(0.5)
+
+
+def test_sparse_scattered_points_still_give_a_level():
+    # 3% of the points of a tilted plane, scattered: cells the regular sampling misses fall back
+    # to the median of all their valid pixels.
+    rng = np.random.default_rng(2)
+    x, y = grid(300, 300, 0.02, 0.02)
+    z = np.where(rng.random(x.shape) < 0.97, np.nan, 0.05 * x - 0.02 * y)
+    level = skin_level(HeightMap(z, 0.02, 0.02))
+    assert np.isfinite(level).all()
+    assert np.abs(level - (0.05 * x - 0.02 * y)).max() < 0.005

@@ -106,6 +106,8 @@ def skin_level(
     ncy, rows = _cells(surface.ny, surface.dy_mm, cell_mm)
     ncx, cols = _cells(surface.nx, surface.dx_mm, cell_mm)
     medians = _cell_medians(surface.z, rows, cols)  # (ncy, ncx), NaN where a cell is empty
+    if np.isnan(medians).any():  # sparse data the sampling missed: median of every valid pixel
+        _fill_empty_cells(medians, surface.z)
     hy = surface.ny * surface.dy_mm / ncy  # cell pitch in mm
     hx = surface.nx * surface.dx_mm / ncx
 
@@ -167,6 +169,25 @@ def _cell_medians(z: NDArray[np.float64], rows: NDArray[np.float64], cols: NDArr
     med = 0.5 * (np.take_along_axis(sub, lo, -1) + np.take_along_axis(sub, hi, -1))[..., 0]
     med[count == 0] = np.nan
     return med
+
+
+def _fill_empty_cells(medians: NDArray[np.float64], z: NDArray[np.float64]) -> None:
+    """Fill, in place, empty cells that hold valid pixels with the median of all those pixels."""
+    ncy, ncx = medians.shape
+    cell_row = np.minimum((np.arange(z.shape[0]) * ncy) // z.shape[0], ncy - 1)
+    cell_col = np.minimum((np.arange(z.shape[1]) * ncx) // z.shape[1], ncx - 1)
+    empty = np.isnan(medians)
+    pick = empty[cell_row[:, None], cell_col[None, :]] & ~np.isnan(z)
+    if not pick.any():
+        return
+    iy, ix = np.nonzero(pick)
+    cell = cell_row[iy] * ncx + cell_col[ix]
+    values = z[iy, ix]
+    order = np.lexsort((values, cell))
+    cell, values = cell[order], values[order]
+    ids, start, count = np.unique(cell, return_index=True, return_counts=True)
+    lo, hi = start + (count - 1) // 2, start + count // 2
+    medians.flat[ids] = 0.5 * (values[lo] + values[hi])
 
 
 class _LocalQuadratic:
