@@ -136,7 +136,19 @@ def _fisher_numpy(y: Array, v: Array, mask: NDArray[np.bool_], tau2: Array, *,
         active = active & ~done
         if not active.any():
             break
-    return tau2, ~active
+    # The (restricted) likelihood can have an interior local maximum below its value at the
+    # boundary tau² = 0; the estimate is the maximiser over [0, inf), so compare with 0.
+    zero = np.zeros_like(tau2)
+    better_at_zero = _loglik(y, v, mask, zero, reml) > _loglik(y, v, mask, tau2, reml)
+    return np.where(better_at_zero, 0.0, tau2), ~active
+
+
+def _loglik(y: Array, v: Array, mask: NDArray[np.bool_], tau2: Array, reml: bool) -> Array:
+    """(Restricted) log-likelihood of the intercept-only model, up to a constant."""
+    w = mask / (v + tau2[..., None])
+    sw, _, rss = _sums(y, w)
+    ll = -0.5 * ((mask * np.log(v + tau2[..., None])).sum(axis=-1) + rss)
+    return ll - 0.5 * np.log(sw) if reml else ll
 
 
 #: Per-row summaries returned by :func:`row_summaries`, in column order.
@@ -151,6 +163,27 @@ def _summaries_numpy(y: Array, v: Array, mask: NDArray[np.bool_], tau2: Array, c
     sw0, _, q = _sums(y, w0)                      # fixed-effect weights: Cochran's Q
     s2 = (mask.sum(axis=-1) - 1) * sw0 / (sw0**2 - (w0 * w0).sum(axis=-1))   # typical within variance
     return np.column_stack([tau2, converged, sw, mu, rss, q, s2])
+
+
+@numba.njit(cache=False, nogil=True)
+def _loglik_row(y, v, mask, t, reml):  # pragma: no cover - compiled
+    sw = 0.0
+    swy = 0.0
+    logv = 0.0
+    for j in range(y.shape[0]):
+        if mask[j]:
+            w = 1.0 / (v[j] + t)
+            sw += w
+            swy += w * y[j]
+            logv += np.log(v[j] + t)
+    mu = swy / sw
+    rss = 0.0
+    for j in range(y.shape[0]):
+        if mask[j]:
+            r = y[j] - mu
+            rss += r * r / (v[j] + t)
+    ll = -0.5 * (logv + rss)
+    return ll - 0.5 * np.log(sw) if reml else ll
 
 
 @numba.njit(cache=False, nogil=True)
@@ -218,6 +251,10 @@ def _summaries_kernel(y, v, mask, code, tol, maxiter, out):  # pragma: no cover 
                     ok = True
                     break
                 t = new
+            if t > 0.0:   # keep the boundary if its likelihood is higher (see _fisher_numpy)
+                llt = _loglik_row(y[i], v[i], mask[i], t, code == 3)
+                if _loglik_row(y[i], v[i], mask[i], 0.0, code == 3) > llt:
+                    t = 0.0
         sw = 0.0
         swy = 0.0
         for j in range(k):
