@@ -190,3 +190,18 @@ def test_labels_ids_order_and_json():
     np.testing.assert_array_equal(scar_labels(surface, seg.scars, skin_level_mm=skin), seg.labels)
     assert detect_scars(surface, skin_level_mm=skin) == seg.scars
     json.dumps(DetectionSettings().to_json())
+
+
+def test_cone_on_tilted_plane_with_computed_skin_level():
+    # Same cone as above, on a tilted plane, skin level computed (robust regression): the numbers
+    # match the hand-worked values to within 1-2% (the level itself is exact on a plane).
+    x, y = plane()
+    depth_mm, radius = 0.6, 0.7
+    r = np.hypot(x - 3.0, y - 2.4)
+    z = 0.04 * x - 0.03 * y - depth_mm * np.clip(1 - r / radius, 0, None)
+    (scar,) = detect_scars(HeightMap(z, DX, DX))
+    t = scar.threshold_mm
+    r_t = radius * (1 - t / depth_mm)
+    assert scar.depth_mm == pytest.approx(depth_mm, abs=1e-4)
+    assert scar.area_mm2 == pytest.approx(math.pi * r_t**2, rel=0.02)
+    assert scar.volume_mm3 == pytest.approx(2 * math.pi * depth_mm * (r_t**2 / 2 - r_t**3 / (3 * radius)), rel=0.02)
