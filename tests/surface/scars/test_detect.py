@@ -202,6 +202,6 @@ def test_cone_on_tilted_plane_with_computed_skin_level():
     (scar,) = detect_scars(HeightMap(z, DX, DX))
     t = scar.threshold_mm
     r_t = radius * (1 - t / depth_mm)
-    assert scar.depth_mm == pytest.approx(depth_mm, abs=1e-4)
+    assert scar.depth_mm == pytest.approx(depth_mm, abs=2e-3)
     assert scar.area_mm2 == pytest.approx(math.pi * r_t**2, rel=0.02)
     assert scar.volume_mm3 == pytest.approx(2 * math.pi * depth_mm * (r_t**2 / 2 - r_t**3 / (3 * radius)), rel=0.02)
