@@ -23,7 +23,10 @@ from scarwise.core import HeightMap, InvalidFileError, ScarwiseError, TooLargeEr
 from scarwise.surface.io._limits import round_sig, warn
 
 _GRID = re.compile(rb"scarwise grid nx=(\d+) ny=(\d+) dx_mm=(\S+) dy_mm=(\S+)")
-_EPS = 1e-9
+#: Tolerances in pixels / barycentric units: a node this close outside a triangle still counts (float32
+#: meshes), and a node this close to a vertex takes the vertex height exactly.
+_INSIDE = 1e-6
+_SNAP = 1e-9
 
 
 @numba.njit(cache=True)
@@ -38,10 +41,10 @@ def _rasterise(vx, vy, vz, faces, x0, y0, dx, dy, out):  # pragma: no cover - co
         scale = (abs(xa - xc) + abs(xb - xc)) * (abs(ya - yc) + abs(yb - yc))
         if scale == 0.0 or abs(det) <= 1e-12 * scale:
             continue  # degenerate in projection (a wall seen edge-on, or a point)
-        j0 = max(int(math.ceil((min(xa, xb, xc) - x0) / dx - _EPS)), 0)
-        j1 = min(int(math.floor((max(xa, xb, xc) - x0) / dx + _EPS)), nx - 1)
-        i0 = max(int(math.ceil((min(ya, yb, yc) - y0) / dy - _EPS)), 0)
-        i1 = min(int(math.floor((max(ya, yb, yc) - y0) / dy + _EPS)), ny - 1)
+        j0 = max(int(math.ceil((min(xa, xb, xc) - x0) / dx - _INSIDE)), 0)
+        j1 = min(int(math.floor((max(xa, xb, xc) - x0) / dx + _INSIDE)), nx - 1)
+        i0 = max(int(math.ceil((min(ya, yb, yc) - y0) / dy - _INSIDE)), 0)
+        i1 = min(int(math.floor((max(ya, yb, yc) - y0) / dy + _INSIDE)), ny - 1)
         for i in range(i0, i1 + 1):
             py = y0 + i * dy
             for j in range(j0, j1 + 1):
@@ -49,13 +52,13 @@ def _rasterise(vx, vy, vz, faces, x0, y0, dx, dy, out):  # pragma: no cover - co
                 l1 = ((yb - yc) * (px - xc) + (xc - xb) * (py - yc)) / det
                 l2 = ((yc - ya) * (px - xc) + (xa - xc) * (py - yc)) / det
                 l3 = 1.0 - l1 - l2
-                if l1 < -_EPS or l2 < -_EPS or l3 < -_EPS:
+                if l1 < -_INSIDE or l2 < -_INSIDE or l3 < -_INSIDE:
                     continue
-                if l1 >= 1.0 - _EPS:
+                if l1 >= 1.0 - _SNAP:
                     z = za
-                elif l2 >= 1.0 - _EPS:
+                elif l2 >= 1.0 - _SNAP:
                     z = zb
-                elif l3 >= 1.0 - _EPS:
+                elif l3 >= 1.0 - _SNAP:
                     z = zc
                 else:
                     z = l1 * za + l2 * zb + l3 * zc
@@ -66,7 +69,7 @@ def _rasterise(vx, vy, vz, faces, x0, y0, dx, dy, out):  # pragma: no cover - co
         fi = (vy[k] - y0) / dy
         j = int(round(fj))
         i = int(round(fi))
-        if 0 <= i < ny and 0 <= j < nx and abs(fj - j) < 1e-6 and abs(fi - i) < 1e-6:
+        if 0 <= i < ny and 0 <= j < nx and abs(fj - j) < _INSIDE and abs(fi - i) < _INSIDE:
             if not math.isnan(vz[k]) and (math.isnan(out[i, j]) or vz[k] > out[i, j]):
                 out[i, j] = vz[k]
 
@@ -145,12 +148,13 @@ def read_mesh(path: Path, *, pixel_mm: float | None, limit: int | None) -> Heigh
             lengths = lengths[lengths > 0]
             if lengths.size == 0:
                 raise InvalidFileError(f"{path.name}: all faces are degenerate in x-y")
-            pixel_mm = round_sig(float(np.median(lengths)))
+            single = bool(np.array_equal(vertices[:, :2].astype(np.float32), vertices[:, :2]))
+            pixel_mm = round_sig(float(np.median(lengths)), 7 if single else 9)  # float32 files: 7 digits
             warn(meta, f"{path.name}: pixel size inferred from the median edge length, {pixel_mm} mm "
                        "(pass --pixel-mm to choose)")
         dx = dy = float(pixel_mm)
-        nx = int(math.floor((float(vertices[:, 0].max()) - x0) / dx + 1e-9)) + 1
-        ny = int(math.floor((float(vertices[:, 1].max()) - y0) / dy + 1e-9)) + 1
+        nx = int(math.floor((float(vertices[:, 0].max()) - x0) / dx + _INSIDE)) + 1
+        ny = int(math.floor((float(vertices[:, 1].max()) - y0) / dy + _INSIDE)) + 1
         meta["origin_mm"] = [x0, y0]
     check_point_count(nx, ny, limit=limit, what=f"{path.name} resampled at {dx} x {dy} mm")
     out = np.full((ny, nx), np.nan)

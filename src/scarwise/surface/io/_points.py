@@ -8,6 +8,7 @@ digits. Scattered points are interpolated linearly (``scipy.interpolate.griddata
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -161,14 +162,19 @@ def _bad_line(path: Path, *, delimiter: str | None, skip: int) -> str:
 
 def _read_table(path: Path, *, delimiter: str | None, skip: int, limit: int) -> NDArray[np.float64]:
     try:
-        data = np.loadtxt(path, delimiter=delimiter, skiprows=skip, ndmin=2, max_rows=limit + 1,
-                          comments="#", encoding="utf-8")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "input contained no data": reported below
+            data = np.loadtxt(path, delimiter=delimiter, skiprows=skip, ndmin=2, max_rows=limit + 1,
+                              comments="#", encoding="utf-8")
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidFileError(f"{path.name}: {_bad_line(path, delimiter=delimiter, skip=skip)}") from exc
     if data.shape[0] == 0:
         raise InvalidFileError(f"{path.name} holds no data rows")
     if data.shape[1] != 3:
-        raise InvalidFileError(f"{path.name}: expected 3 columns x, y, z, found {data.shape[1]}")
+        raise InvalidFileError(
+            f"{path.name}: expected 3 columns x, y, z, found {data.shape[1]}; "
+            f"{_bad_line(path, delimiter=delimiter, skip=skip)}"
+        )
     if data.shape[0] > limit:
         check_point_count(data.shape[0], 1, limit=limit, what=f"{path.name} (rows)")
     return data

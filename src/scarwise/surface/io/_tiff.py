@@ -38,8 +38,6 @@ def _stored_pixel(page: Any, shaped: Any) -> tuple[float, float] | None:
     xres, yres = _rational(page.tags.get("XResolution")), _rational(page.tags.get("YResolution"))
     if unit_code not in _MM_PER_UNIT or not xres or not yres or xres <= 0 or yres <= 0:
         return None
-    if page.tags.get("XResolution") is None:
-        return None
     dx, dy = _MM_PER_UNIT[unit_code] / xres, _MM_PER_UNIT[unit_code] / yres
     if shaped:
         exact = shaped[0] if isinstance(shaped, (tuple, list)) else shaped
@@ -59,7 +57,7 @@ def read_tiff(path: Path, *, pixel_mm: float | None, limit: int | None) -> Heigh
     try:
         with tifffile.TiffFile(path) as tif:
             if not tif.pages:
-                raise InvalidFileError(f"{path.name} holds no image")
+                raise InvalidFileError(f"{path.name} is not a readable TIFF: it holds no image (corrupt or truncated?)")
             page = tif.pages[0]
             shape = tuple(int(s) for s in page.shape)
             if len(shape) == 3 and 1 in (shape[0], shape[-1]):
