@@ -98,6 +98,21 @@ def _base_grid(baseline: HeightMap, stride: int) -> tuple[NDArray, NDArray, NDAr
     return ii, jj, np.stack([jj * baseline.dx_mm, ii * baseline.dy_mm], axis=-1)
 
 
+def warp_values(
+    values: NDArray, followup: HeightMap, baseline: HeightMap, registration: Registration, *,
+    order: int = 1, cval: float = np.nan,
+) -> NDArray[np.float64]:
+    """Any (ny, nx) array on the follow-up's grid drawn on the baseline's grid.
+
+    ``order`` 1 interpolates bilinearly (heights), 0 takes the nearest sample (labels).
+    """
+    _, _, xy = _base_grid(baseline, 1)
+    pf = registration.base_to_follow(xy)
+    coords = [pf[..., 1] / followup.dy_mm, pf[..., 0] / followup.dx_mm]
+    return ndimage.map_coordinates(np.asarray(values, dtype=np.float64), coords, order=order, cval=cval,
+                                   prefilter=False)
+
+
 def warp_followup(
     baseline: HeightMap, followup: HeightMap, registration: Registration, *, level_heights: bool = True
 ) -> NDArray[np.float64]:
@@ -117,14 +132,12 @@ def warp_followup(
     (ny, nx) ndarray
         Heights in mm on the baseline grid.
     """
-    _, _, xy = _base_grid(baseline, 1)
-    pf = registration.base_to_follow(xy)
-    coords = [pf[..., 1] / followup.dy_mm, pf[..., 0] / followup.dx_mm]
-    z = ndimage.map_coordinates(followup.z, coords, order=1, cval=np.nan, prefilter=False)
+    z = warp_values(followup.z, followup, baseline, registration)
     if level_heights:
         cx, cy = registration.z_centre_mm
-        z = z + registration.z_offset_mm + registration.z_slope_x * (xy[..., 0] - cx) \
-            + registration.z_slope_y * (xy[..., 1] - cy)
+        x = baseline.x_mm[None, :] - cx
+        y = baseline.y_mm[:, None] - cy
+        z = z + registration.z_offset_mm + registration.z_slope_x * x + registration.z_slope_y * y
     return z
 
 
