@@ -171,3 +171,9 @@ def test_demo_patch():
     assert {sc.type for sc in patch.scars} == {"icepick", "boxcar", "rolling", "hypertrophic"}
     assert patch.form_mm[0, 0] < patch.form_mm[s.ny // 2, s.nx // 2] - 0.5 * 0.1  # curved
     assert np.isfinite(s.z).all()
+
+
+def test_small_patch_leaves_out_types_that_do_not_fit():
+    with pytest.warns(UserWarning, match="no room for rolling"):
+        patch = make_skin_patch(nx=200, ny=200, pixel_mm=0.03, n_scars=3, seed=0)
+    assert len(patch.scars) == 3 and {s.type for s in patch.scars} <= {"icepick", "boxcar"}

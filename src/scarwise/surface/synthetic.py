@@ -14,6 +14,7 @@ Scar centres are snapped to grid samples so that the deepest sample equals ``dep
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -324,7 +325,9 @@ def make_skin_patch(
         ``(type, (x, y), width_mm, depth_mm)`` tuples. Default: ``n_scars`` random atrophic scars
         plus ``hypertrophic`` raised ones from :func:`random_scars`.
     n_scars, hypertrophic : int
-        Numbers of random atrophic and raised scars (only when ``scars`` is None).
+        Numbers of random atrophic and raised scars (only when ``scars`` is None). Atrophic types
+        cycle icepick, boxcar, rolling; a type whose smallest width does not fit the patch is
+        left out with a warning.
     seed : int
         Seed for every random choice: equal arguments give identical patches.
     tilt : (float, float)
@@ -348,8 +351,15 @@ def make_skin_patch(
     rng = np.random.default_rng(seed)
     extent = ((nx - 1) * pixel_mm, (ny - 1) * pixel_mm)
     if scars is None:
-        types = ["icepick", "boxcar", "rolling"]
-        type_list = [types[i % 3] for i in range(n_scars)] + ["hypertrophic"] * int(hypertrophic)
+        room = min(extent) - 2 * min_gap_mm
+        types = [t for t in ("icepick", "boxcar", "rolling") if WIDTH_RANGE_MM[t][0] <= room]
+        if len(types) < 3 and n_scars:
+            warnings.warn(f"a {extent[0]:.1f} x {extent[1]:.1f} mm patch has no room for "
+                          f"{', '.join(sorted({'icepick', 'boxcar', 'rolling'} - set(types)))} scars; "
+                          f"drawing only {', '.join(types) or 'none'}", UserWarning, stacklevel=2)
+        if not types and n_scars:
+            raise InvalidParameterError("the patch is too small for any scar; use a larger patch or n_scars=0")
+        type_list = [types[i % len(types)] for i in range(n_scars)] + ["hypertrophic"] * int(hypertrophic)
         # Wide scars first: they need the room; the order of the result is the placement order.
         type_list.sort(key=lambda t: -WIDTH_RANGE_MM[t][1])
         specs = _place(rng, type_list, extent_mm=extent, min_gap_mm=min_gap_mm)
