@@ -205,3 +205,14 @@ def test_cone_on_tilted_plane_with_computed_skin_level():
     assert scar.depth_mm == pytest.approx(depth_mm, abs=2e-3)
     assert scar.area_mm2 == pytest.approx(math.pi * r_t**2, rel=0.02)
     assert scar.volume_mm3 == pytest.approx(2 * math.pi * depth_mm * (r_t**2 / 2 - r_t**3 / (3 * radius)), rel=0.02)
+
+
+def test_fill_holes_matches_scipy():
+    from scipy import ndimage
+
+    from scarwise.surface.scars._segment import _fill_holes
+
+    rng = np.random.default_rng(3)
+    for _ in range(10):
+        mask = rng.random((40, 55)) < 0.6
+        np.testing.assert_array_equal(_fill_holes(mask), ndimage.binary_fill_holes(mask))

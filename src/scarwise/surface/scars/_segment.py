@@ -86,7 +86,7 @@ def footprints(
         region = labels[sl] == lab
         with np.errstate(invalid="ignore"):
             deep = sign * raw[sl] > rim_mm
-        mask = ndimage.binary_fill_holes(region & deep) & region & ~np.isnan(raw[sl])
+        mask = _fill_holes(region & deep) & region & ~np.isnan(raw[sl])
         if int(mask.sum()) < min_pixels:
             continue
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
@@ -95,6 +95,13 @@ def footprints(
         sl = (slice(sl[0].start + crop[0].start, sl[0].start + crop[0].stop),
               slice(sl[1].start + crop[1].start, sl[1].start + crop[1].stop))
         yield from _split(sl, mask, sign * np.nan_to_num(field[sl], nan=0.0), split_prominence_mm)
+
+
+def _fill_holes(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """``mask`` with every hole (background not 4-connected to the border) filled; one labelling pass."""
+    background, _ = ndimage.label(~mask)
+    edge = np.unique(np.concatenate([background[0], background[-1], background[:, 0], background[:, -1]]))
+    return mask | ~np.isin(background, edge)
 
 
 def _split(sl: tuple[slice, slice], mask: NDArray[np.bool_], values: NDArray[np.float64], h_mm: float):
