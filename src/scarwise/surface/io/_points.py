@@ -183,11 +183,12 @@ def _read_table(path: Path, *, delimiter: str | None, skip: int, limit: int) -> 
 def _first_line(path: Path) -> tuple[str, int]:
     """The first non-blank line (at most 4 KiB) and its 1-based number."""
     with open(path, encoding="utf-8", errors="replace") as fh:
-        for number, line in enumerate(fh, start=1):
-            if line.strip():
-                return line[:4096].strip(), number
-            if number > 1000:
+        for number in range(1, 1001):
+            line = fh.readline(4096)  # bounded: a file without newlines is not read whole here
+            if not line:
                 break
+            if line.strip():
+                return line.strip(), number
     raise InvalidFileError(f"{path.name} is empty")
 
 
