@@ -80,3 +80,13 @@ def test_bad_input():
         integrate_lsq(np.full((4, 4), np.nan), np.zeros((4, 4)), dx_mm=1, dy_mm=1)
     with pytest.raises(InvalidParameterError, match="2 x 2"):
         integrate_dct(np.zeros((1, 4)), np.zeros((1, 4)), dx_mm=1, dy_mm=1)
+
+
+def test_compiled_divergence_matches_numpy():
+    from scarwise.capture._integrate import _differences, _divergence, _slope_divergence
+
+    rng = np.random.default_rng(1)
+    p, q = rng.normal(size=(7, 9)), rng.normal(size=(7, 9))
+    out = np.empty((7, 9))
+    _slope_divergence(p, q, DX, DY, out)
+    np.testing.assert_allclose(out, _divergence(*_differences(p, q, DX, DY), (7, 9)), atol=1e-14)

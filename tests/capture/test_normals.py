@@ -37,8 +37,9 @@ def test_compiled_kernel_matches_python():
     surface = _bump(24)
     lights = Lights(ring_lights(6, 45.0))
     images = render_images(surface, lights, specular=0.5, shininess=60, noise=0.01, seed=2)
-    out_c = (np.empty((24, 24, 3), np.float32), np.empty((24, 24), np.float32), np.empty((24, 24), np.uint8))
-    out_p = (np.empty((24, 24, 3), np.float32), np.empty((24, 24), np.float32), np.empty((24, 24), np.uint8))
+    out_c = (np.empty((24, 24, 3), np.float32), np.empty((24, 24), np.float32), np.empty((24, 24), np.uint8),
+             np.empty((24, 24)), np.empty((24, 24)))
+    out_p = tuple(np.empty_like(a) for a in out_c)
     args = (images, lights.directions, lights.intensities, 0.1, 0.05, 2)
     _normals_kernel(*args, *out_c)
     _normals_kernel.py_func(*args, *out_p)

@@ -1,6 +1,16 @@
 """Scans without a 3D camera: photometric stereo (images + lights -> HeightMap) and colour maps."""
 
 from scarwise.capture._capture import PhotometricScan, capture_scan, photometric_stereo
+from scarwise.capture._colour import (
+    ColourMaps,
+    ColourStats,
+    RegionColour,
+    colour_maps,
+    colour_stats,
+    find_discoloured,
+    normalise_to_patch,
+    srgb_to_linear,
+)
 from scarwise.capture._images import IMAGE_SUFFIXES, load_images, read_image, to_grey
 from scarwise.capture._integrate import (
     INTEGRATORS,
@@ -14,6 +24,14 @@ from scarwise.capture._normals import NormalMap, estimate_normals
 from scarwise.capture._render import cast_shadows, render_images, surface_normals
 
 __all__ = [
+    "ColourMaps",
+    "ColourStats",
+    "RegionColour",
+    "colour_maps",
+    "colour_stats",
+    "find_discoloured",
+    "normalise_to_patch",
+    "srgb_to_linear",
     "IMAGE_SUFFIXES",
     "INTEGRATORS",
     "Lights",

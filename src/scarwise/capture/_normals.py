@@ -46,11 +46,16 @@ class NormalMap:
         Lambertian albedo on the image's 0-1 scale (for light intensity 1); NaN where undetermined.
     used : (ny, nx) ndarray of uint8
         Number of observations kept per pixel (0 where undetermined).
+    slope_x, slope_y : (ny, nx) ndarray of float64
+        Surface slopes dz/dx = -n_x / n_z and dz/dy = -n_y / n_z (dimensionless); NaN where
+        undetermined.
     """
 
     normals: NDArray[np.float32]
     albedo: NDArray[np.float32]
     used: NDArray[np.uint8]
+    slope_x: NDArray[np.float64]
+    slope_y: NDArray[np.float64]
 
     @property
     def valid(self) -> NDArray[np.bool_]:
@@ -59,8 +64,7 @@ class NormalMap:
 
     def slopes(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Surface slopes dz/dx and dz/dy (dimensionless), NaN where there is no normal."""
-        n = self.normals.astype(np.float64)
-        return -n[..., 0] / n[..., 2], -n[..., 1] / n[..., 2]
+        return self.slope_x, self.slope_y
 
 
 @numba.njit(cache=True, nogil=True)
@@ -107,7 +111,7 @@ def _fit(v, use, lights, out):  # pragma: no cover - compiled
 
 @numba.njit(parallel=True, cache=True, nogil=True)
 def _normals_kernel(stack, lights, gains, shadow_fraction, residual_fraction, iterations,
-                    normals, albedo, used):  # pragma: no cover - compiled
+                    normals, albedo, used, slope_x, slope_y):  # pragma: no cover - compiled
     n, ny, nx = stack.shape
     for i in numba.prange(ny):
         v = np.empty(n)
@@ -154,12 +158,16 @@ def _normals_kernel(stack, lights, gains, shadow_fraction, residual_fraction, it
                 normals[i, j, 2] = b[2] / rho
                 albedo[i, j] = rho
                 used[i, j] = count
+                slope_x[i, j] = -b[0] / b[2]
+                slope_y[i, j] = -b[1] / b[2]
             else:
                 normals[i, j, 0] = np.nan
                 normals[i, j, 1] = np.nan
                 normals[i, j, 2] = np.nan
                 albedo[i, j] = np.nan
                 used[i, j] = 0
+                slope_x[i, j] = np.nan
+                slope_y[i, j] = np.nan
 
 
 
@@ -211,6 +219,8 @@ def estimate_normals(
     normals = np.empty((ny, nx, 3), dtype=np.float32)
     albedo = np.empty((ny, nx), dtype=np.float32)
     used = np.empty((ny, nx), dtype=np.uint8)
+    slope_x = np.empty((ny, nx))
+    slope_y = np.empty((ny, nx))
     _normals_kernel(stack, lights.directions, lights.intensities, float(shadow_fraction), float(residual_fraction),
-                int(iterations), normals, albedo, used)
-    return NormalMap(normals, albedo, used)
+                    int(iterations), normals, albedo, used, slope_x, slope_y)
+    return NormalMap(normals, albedo, used, slope_x, slope_y)
