@@ -5,13 +5,16 @@ coarse grid because the result is smooth):
 
 1. **Cells.** The map is cut into cells about ``cutoff_mm / 16`` wide; each cell is summarised by
    the median of at most 9 x 9 samples spread evenly about its centre (bilinear, NaN ignored).
-   The median already ignores pores, texture and scars smaller than a cell.
+   The median already ignores pores, texture and scars smaller than a cell. A cell cut by
+   missing data keeps the mean offset of its valid samples from its centre; each pass moves its
+   median back to the centre along the locally fitted slope (otherwise a sloping cheek with a
+   ragged NaN border biases the level by slope x half a cell).
 2. **Local quadratic regression.** At every cell a quadratic ``a + b x + c y + d x² + e xy + f y²``
    is fitted by weighted least squares with the ISO 16610-61 Gaussian weight
    ``exp(-π (r / (α λc))²)``, ``α = √(ln 2 / π)``; the fitted ``a`` is the skin level there. The
    normal equations come from 21 separable correlations, so the cost does not depend on the
-   cutoff. A quadratic follows a curved cheek exactly; a small ridge on the non-constant terms
-   lets it fall back to a lower order where few cells are valid.
+   cutoff. A quadratic follows a curved cheek exactly (a sphere up to its quartic term); a tiny
+   ridge on the non-constant terms keeps the normal equations solvable where few cells are valid.
 3. **Robustness.** Cells are re-weighted with Tukey's biweight of their residual,
    ``c = 4.685 σ`` with ``σ = 1.4826 · MAD`` of the residuals, and the fit is repeated
    (``iterations`` times): deep scars and raised lesions get weight zero and stop dragging the
@@ -25,7 +28,7 @@ References
 ISO 16610-71:2014, Robust areal filters: Gaussian regression filters.
 ISO 16610-61:2015, Linear areal filters: Gaussian filters (weighting function, ``α``).
 Brinkmann S, Bodschwinna H, Lemke HW. Accessing roughness in three-dimensions using Gaussian
-regression filtering. *Int J Mach Tools Manuf* 2001;41:2153–61.
+regression filtering. *Int J Mach Tools Manuf* 2001;41:2153–61 (cited from memory, UNVERIFIED).
 """
 
 from __future__ import annotations
@@ -105,31 +108,39 @@ def skin_level(
     cell_mm = cutoff_mm / _CELLS_PER_CUTOFF
     ncy, rows = _cells(surface.ny, surface.dy_mm, cell_mm)
     ncx, cols = _cells(surface.nx, surface.dx_mm, cell_mm)
-    medians = _cell_medians(surface.z, rows, cols)  # (ncy, ncx), NaN where a cell is empty
+    # Per cell: median, and the mean offset (in cells) of the valid samples from the centre.
+    medians, off_y, off_x = _cell_medians(surface.z, rows, cols)
     if np.isnan(medians).any():  # sparse data the sampling missed: median of every valid pixel
-        _fill_empty_cells(medians, surface.z)
+        _fill_empty_cells(medians, off_y, off_x, surface.z)
     hy = surface.ny * surface.dy_mm / ncy  # cell pitch in mm
     hx = surface.nx * surface.dx_mm / ncx
 
     sigma_mm = _ALPHA * cutoff_mm / math.sqrt(2.0 * math.pi)
+    sx, sy = sigma_mm / hx, sigma_mm / hy  # Gaussian sigma in cells
     valid = np.pad(~np.isnan(medians), _PAD, constant_values=False)
     values = np.pad(np.nan_to_num(medians), _PAD)
+    shift_x, shift_y = np.pad(off_x, _PAD) / sx, np.pad(off_y, _PAD) / sy
     base = valid.astype(np.float64)
-    regression = _LocalQuadratic(sigma_x=sigma_mm / hx, sigma_y=sigma_mm / hy)
+    regression = _LocalQuadratic(sigma_x=sx, sigma_y=sy)
 
     weights = base
-    fit = regression(values, weights)
-    for _ in range(int(iterations)):
-        resid = values - fit
-        r = resid[valid]
-        scale = max(1.4826 * float(np.median(np.abs(r - np.median(r)))), _MIN_SCALE_MM)
-        u = resid / (_TUKEY_C * scale)
-        new_weights = base * np.where(np.abs(u) < 1.0, (1.0 - u * u) ** 2, 0.0)
-        new_fit = regression(values, new_weights)
-        change = float(np.max(np.abs(new_fit - fit)))
-        fit, weights = new_fit, new_weights
+    coef = regression(values, weights)
+    for _ in range(max(1, int(iterations))):
+        # A cell cut by missing data has its median where its valid samples are, not at its
+        # centre: move it back along the local slope before fitting again.
+        centred = values - coef[..., 1] * shift_x - coef[..., 2] * shift_y
+        if iterations > 0:
+            resid = centred - coef[..., 0]
+            r = resid[valid]
+            scale = max(1.4826 * float(np.median(np.abs(r - np.median(r)))), _MIN_SCALE_MM)
+            u = resid / (_TUKEY_C * scale)
+            weights = base * np.where(np.abs(u) < 1.0, (1.0 - u * u) ** 2, 0.0)
+        new_coef = regression(centred, weights)
+        change = float(np.max(np.abs(new_coef[..., 0] - coef[..., 0])))
+        coef = new_coef
         if change < 1e-6:
             break
+    fit = coef[..., 0]
 
     wy = _keys_matrix(surface.ny, ncy)
     wx = _keys_matrix(surface.nx, ncx)
@@ -150,8 +161,11 @@ def _cells(n: int, pitch_mm: float, cell_mm: float) -> tuple[int, NDArray[np.flo
     return n_cells, np.clip(centres[:, None] + offsets[None, :], 0.0, n - 1.0)
 
 
-def _cell_medians(z: NDArray[np.float64], rows: NDArray[np.float64], cols: NDArray[np.float64]) -> NDArray:
-    """NaN-ignoring median per cell of ``z`` sampled bilinearly at the cells' sample positions."""
+def _cell_medians(
+    z: NDArray[np.float64], rows: NDArray[np.float64], cols: NDArray[np.float64]
+) -> tuple[NDArray, NDArray, NDArray]:
+    """Per cell: NaN-ignoring median of ``z`` sampled bilinearly at the cells' sample positions,
+    and the mean (row, column) offset of the valid samples from the cell centre, in cells."""
     ncy, ky = rows.shape
     ncx, kx = cols.shape
     r, c = rows.ravel(), cols.ravel()
@@ -162,20 +176,31 @@ def _cell_medians(z: NDArray[np.float64], rows: NDArray[np.float64], cols: NDArr
     sub = ((1 - tr) * ((1 - tc) * z[np.ix_(r0, c0)] + tc * z[np.ix_(r0, c1)])
            + tr * ((1 - tc) * z[np.ix_(r1, c0)] + tc * z[np.ix_(r1, c1)]))
     sub = sub.reshape(ncy, ky, ncx, kx).transpose(0, 2, 1, 3)
+    ok = ~np.isnan(sub)
+    n_ok = np.maximum(ok.sum(axis=(2, 3)), 1)
+    # Sample offsets from the exact cell centres, in cells.
+    size_y, size_x = z.shape[0] / ncy, z.shape[1] / ncx
+    oy = (rows - ((np.arange(ncy) + 0.5) * size_y - 0.5)[:, None]) / size_y
+    ox = (cols - ((np.arange(ncx) + 0.5) * size_x - 0.5)[:, None]) / size_x
+    off_y = (ok * oy[:, None, :, None]).sum(axis=(2, 3)) / n_ok
+    off_x = (ok * ox[None, :, None, :]).sum(axis=(2, 3)) / n_ok
     sub = np.sort(sub.reshape(ncy, ncx, ky * kx), axis=-1)  # NaN sorts last
     count = (~np.isnan(sub)).sum(axis=-1)
     lo = np.clip((count - 1) // 2, 0, None)[..., None]
     hi = np.clip(count // 2, 0, None)[..., None]
     med = 0.5 * (np.take_along_axis(sub, lo, -1) + np.take_along_axis(sub, hi, -1))[..., 0]
     med[count == 0] = np.nan
-    return med
+    return med, off_y, off_x
 
 
-def _fill_empty_cells(medians: NDArray[np.float64], z: NDArray[np.float64]) -> None:
-    """Fill, in place, empty cells that hold valid pixels with the median of all those pixels."""
+def _fill_empty_cells(
+    medians: NDArray[np.float64], off_y: NDArray[np.float64], off_x: NDArray[np.float64], z: NDArray[np.float64]
+) -> None:
+    """Fill, in place, empty cells that hold valid pixels: median and mean offset of all of them."""
     ncy, ncx = medians.shape
-    cell_row = np.minimum((np.arange(z.shape[0]) * ncy) // z.shape[0], ncy - 1)
-    cell_col = np.minimum((np.arange(z.shape[1]) * ncx) // z.shape[1], ncx - 1)
+    ny, nx = z.shape
+    cell_row = np.minimum((np.arange(ny) * ncy) // ny, ncy - 1)
+    cell_col = np.minimum((np.arange(nx) * ncx) // nx, ncx - 1)
     empty = np.isnan(medians)
     pick = empty[cell_row[:, None], cell_col[None, :]] & ~np.isnan(z)
     if not pick.any():
@@ -188,6 +213,13 @@ def _fill_empty_cells(medians: NDArray[np.float64], z: NDArray[np.float64]) -> N
     ids, start, count = np.unique(cell, return_index=True, return_counts=True)
     lo, hi = start + (count - 1) // 2, start + count // 2
     medians.flat[ids] = 0.5 * (values[lo] + values[hi])
+    size_y, size_x = ny / ncy, nx / ncx
+    sum_y = np.bincount(cell_row[iy] * ncx + cell_col[ix], weights=iy, minlength=ncy * ncx)[ids]
+    sum_x = np.bincount(cell_row[iy] * ncx + cell_col[ix], weights=ix, minlength=ncy * ncx)[ids]
+    centre_y = ((ids // ncx) + 0.5) * size_y - 0.5
+    centre_x = ((ids % ncx) + 0.5) * size_x - 0.5
+    off_y.flat[ids] = (sum_y / count - centre_y) / size_y
+    off_x.flat[ids] = (sum_x / count - centre_x) / size_x
 
 
 class _LocalQuadratic:
@@ -226,7 +258,7 @@ class _LocalQuadratic:
         for i in range(1, 6):
             mat[..., i, i] += ridge
         mat[..., 0, 0] += 1e-12
-        coef = np.linalg.solve(mat, rhs[..., None])[..., 0, 0]
+        coef = np.linalg.solve(mat, rhs[..., None])[..., 0]  # (..., 6): a, b, c, d, e, f
         empty = s00 < 1e-9
         if empty.any():  # no valid cell within reach: take the nearest fitted value
             if empty.all():
