@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from scarwise.core import InvalidParameterError
-from scarwise.core._checks import check_positive
+from scarwise.core._checks import check_non_negative, check_positive
 
 #: Reflectance below which a channel counts as too dark for a log index (values are noise there).
 DARK_LIMIT = 1.0 / 255.0
@@ -273,13 +273,16 @@ def find_discoloured(
     pixel_mm: float,
     k: float = 3.0,
     min_width_mm: float = 1.0,
-    smooth_mm: float = 0.2,
+    smooth_mm: float = 0.1,
+    min_delta: float = 5.0,
 ) -> NDArray[np.int32]:
     """Label patches redder or darker than the skin around them: candidate macular scars.
 
     A pixel is discoloured when its smoothed erythema or melanin index exceeds the skin's
     median by more than ``k`` robust standard deviations (1.4826 x the median absolute
-    deviation over the photograph). Patches narrower than ``min_width_mm`` (equivalent-circle
+    deviation over the photograph), and by at least ``min_delta`` index units (so that very
+    even skin does not flag its own quantisation noise). ``smooth_mm`` is the Gaussian sigma
+    applied first. Patches narrower than ``min_width_mm`` (equivalent-circle
     diameter) are dropped. This is a screening aid (a flat red or brown patch), not a diagnosis.
 
     Returns
@@ -290,6 +293,7 @@ def find_discoloured(
     from scipy import ndimage
 
     check_positive(pixel_mm=pixel_mm, k=k, min_width_mm=min_width_mm)
+    check_non_negative(smooth_mm=smooth_mm, min_delta=min_delta)
     sigma = max(smooth_mm / pixel_mm, 0.0)
     flags = np.zeros(maps.erythema.shape, dtype=bool)
     for index in (maps.erythema, maps.melanin):
@@ -300,7 +304,7 @@ def find_discoloured(
         smooth = ndimage.gaussian_filter(filled, sigma) if sigma > 0 else filled
         med = float(np.median(smooth[valid]))
         mad = 1.4826 * float(np.median(np.abs(smooth[valid] - med)))
-        flags |= valid & (smooth > med + k * max(mad, 1e-9))
+        flags |= valid & (smooth > med + max(k * mad, min_delta))
     labels, n = ndimage.label(flags)
     min_area_px = np.pi * (min_width_mm / 2) ** 2 / pixel_mm**2
     sizes = ndimage.sum_labels(flags, labels, index=np.arange(1, n + 1))
