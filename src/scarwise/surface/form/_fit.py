@@ -4,16 +4,20 @@ The polynomial of total degree ``N`` is fitted in a tensor Legendre basis
 ``P_a(u) P_b(v)`` with ``a + b <= N`` on coordinates scaled to [-1, 1]; it spans the same space
 as the monomials ``x**a y**b`` (so the fitted surface is the ordinary least-squares polynomial),
 but the normal equations stay well conditioned up to degree 8. Because the grid is regular the
-normal equations are assembled from row and column products (``Ly.T @ (w * z) @ Lx``) without
-building a design matrix of ``ny * nx`` rows, and the trend is evaluated as ``Ly @ C @ Lx.T``.
+normal equations are assembled from per-row sums (one compiled pass over the map) without
+building a design matrix of ``ny * nx`` rows, and the form ``Ly @ C @ Lx.T`` is subtracted in a
+second pass without being stored.
 Missing points (NaN) get weight zero: the fit uses valid points only and the trend is evaluated
 everywhere.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 
+import numba
 import numpy as np
 from numpy.polynomial import legendre
 from numpy.typing import NDArray
@@ -26,6 +30,8 @@ MAX_DEGREE = 8
 FORM_METHODS = ("none", "plane", "poly:N")
 
 _POLY = re.compile(r"poly:(\d+)")
+#: Let LLVM reorder sums so that the row loops vectorize; no "nnan" flag, NaN tests must stay.
+_FAST = {"reassoc", "contract"}
 
 
 def _scaled(n: int) -> NDArray[np.float64]:
@@ -45,6 +51,79 @@ def _check_degree(degree: int) -> None:
         raise InvalidParameterError(f"polynomial degree must be a whole number from 0 to {MAX_DEGREE}, got {degree!r}")
 
 
+@functools.cache
+def make_row_sums() -> Callable[[NDArray[np.float64], NDArray[np.float64]], tuple]:
+    """Compiled kernel: per row ``i``, ``sum_j Lx_a(j) Lx_c(j)`` (a <= c) and ``sum_j z_ij Lx_a(j)``
+    over the valid points, in one pass over ``z``."""
+
+    @numba.njit(cache=True, nogil=True, fastmath=_FAST)
+    def row_sums(z, lxt):  # z: (ny, nx), NaN = missing; lxt: (m, nx) basis along x
+        ny, nx = z.shape
+        m = lxt.shape[0]
+        gram = np.zeros((ny, m, m))
+        rhs = np.zeros((ny, m))
+        for i in range(ny):
+            for a in range(m):
+                acc = 0.0
+                for j in range(nx):
+                    v = z[i, j]
+                    acc += (v if v == v else 0.0) * lxt[a, j]
+                rhs[i, a] = acc
+                for c in range(a, m):
+                    acc = 0.0
+                    for j in range(nx):
+                        v = z[i, j]
+                        acc += lxt[a, j] * lxt[c, j] if v == v else 0.0
+                    gram[i, a, c] = acc
+                    gram[i, c, a] = acc
+        return gram, rhs
+
+    return row_sums
+
+
+@functools.cache
+def make_subtract_form() -> Callable[[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]], NDArray]:
+    """Compiled kernel: ``z - r @ lx.T`` without building the form (NaN stays NaN)."""
+
+    @numba.njit(cache=True, nogil=True, fastmath=_FAST)
+    def subtract_form(z, r, lxt):  # z: (ny, nx); r: (ny, m) = Ly @ C; lxt: (m, nx)
+        ny, nx = z.shape
+        out = np.empty_like(z)
+        for i in range(ny):
+            r0 = r[i, 0]
+            for j in range(nx):
+                out[i, j] = z[i, j] - r0 * lxt[0, j]
+            for a in range(1, r.shape[1]):
+                ra = r[i, a]
+                for j in range(nx):
+                    out[i, j] -= ra * lxt[a, j]
+        return out
+
+    return subtract_form
+
+
+def _solve(surface: HeightMap, degree: int) -> tuple[NDArray, NDArray, NDArray]:
+    """``(Ly, C, Lx)`` such that the least-squares form is ``Ly @ C @ Lx.T``."""
+    _check_degree(degree)
+    n_terms = (degree + 1) * (degree + 2) // 2
+    surface.require_valid(minimum=max(n_terms, 1))
+    ly = _basis(surface.ny, degree)  # (ny, N+1)
+    lx = _basis(surface.nx, degree)  # (nx, N+1)
+    z = np.ascontiguousarray(surface.z, dtype=np.float64)
+    gram_rows, rhs_rows = make_row_sums()(z, np.ascontiguousarray(lx.T))  # (ny, a, c), (ny, a)
+    # Gram matrix G[(a,b),(c,d)] = sum_i Ly_b(i) Ly_d(i) gram_rows[i, a, c]; a, c: x orders, b, d: y orders
+    moments = np.einsum("ib,id,iac->abcd", ly, ly, gram_rows, optimize=True)
+    rhs_full = ly.T @ rhs_rows  # [b, a]
+    terms = [(a, b) for a in range(degree + 1) for b in range(degree + 1 - a)]
+    gram = np.array([[moments[a, b, c, d] for c, d in terms] for a, b in terms])
+    rhs = np.array([rhs_full[b, a] for a, b in terms])
+    coeffs, *_ = np.linalg.lstsq(gram, rhs, rcond=None)
+    cmat = np.zeros((degree + 1, degree + 1))  # [b, a]
+    for (a, b), value in zip(terms, coeffs, strict=True):
+        cmat[b, a] = value
+    return ly, cmat, lx
+
+
 def fit_polynomial(surface: HeightMap, degree: int) -> NDArray[np.float64]:
     """Least-squares 2-D polynomial of total degree ``degree`` evaluated on the whole grid.
 
@@ -60,30 +139,7 @@ def fit_polynomial(surface: HeightMap, degree: int) -> NDArray[np.float64]:
     (ny, nx) ndarray
         The fitted form in mm at every grid point, missing ones included.
     """
-    _check_degree(degree)
-    n_terms = (degree + 1) * (degree + 2) // 2
-    surface.require_valid(minimum=max(n_terms, 1))
-    valid = surface.valid
-    w = valid.astype(np.float64)
-    zw = np.where(valid, surface.z, 0.0)
-    ly = _basis(surface.ny, degree)  # (ny, N+1)
-    lx = _basis(surface.nx, degree)  # (nx, N+1)
-    terms = [(a, b) for a in range(degree + 1) for b in range(degree + 1 - a)]  # a: x order, b: y order
-    # Gram matrix G[(a,b),(c,d)] = sum_ij w_ij Ly_b(i) Ly_d(i) Lx_a(j) Lx_c(j).
-    kx = (lx[:, :, None] * lx[:, None, :]).reshape(surface.nx, -1)  # (nx, (N+1)^2): index a*(N+1)+c
-    ky = (ly[:, :, None] * ly[:, None, :]).reshape(surface.ny, -1)  # (ny, (N+1)^2): index b*(N+1)+d
-    moments = ky.T @ (w @ kx)  # [(b,d), (a,c)]
-    m1 = degree + 1
-    gram = np.empty((len(terms), len(terms)))
-    for p, (a, b) in enumerate(terms):
-        for q, (c, d) in enumerate(terms):
-            gram[p, q] = moments[b * m1 + d, a * m1 + c]
-    rhs_full = ly.T @ zw @ lx  # [b, a]
-    rhs = np.array([rhs_full[b, a] for a, b in terms])
-    coeffs, *_ = np.linalg.lstsq(gram, rhs, rcond=None)
-    cmat = np.zeros((m1, m1))  # [b, a]
-    for (a, b), value in zip(terms, coeffs, strict=True):
-        cmat[b, a] = value
+    ly, cmat, lx = _solve(surface, degree)
     return ly @ cmat @ lx.T
 
 
@@ -149,7 +205,8 @@ def remove_form(surface: HeightMap, *, method: str = "plane") -> HeightMap:
         return surface
     surface.require_valid()
     try:
-        trend = fit_polynomial(surface, degree)
+        ly, cmat, lx = _solve(surface, degree)
     except EmptySurfaceError as exc:
         raise EmptySurfaceError(f"{exc}; choose a lower degree than {method!r}") from exc
-    return surface.with_z(surface.z - trend, form_removed=method)
+    z = np.ascontiguousarray(surface.z, dtype=np.float64)
+    return surface.with_z(make_subtract_form()(z, ly @ cmat, np.ascontiguousarray(lx.T)), form_removed=method)

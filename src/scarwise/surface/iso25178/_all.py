@@ -9,10 +9,10 @@ import numpy as np
 
 from scarwise.core import EmptySurfaceError, HeightMap, InvalidParameterError
 from scarwise.core._checks import check_non_negative
-from scarwise.surface.iso25178._height import UM_PER_MM, height_parameters
+from scarwise.surface.iso25178._height import height_moments, height_parameters
 from scarwise.surface.iso25178._hybrid import hybrid_parameters
 from scarwise.surface.iso25178._material import material_parameters
-from scarwise.surface.iso25178._spatial import acf_parameters, spectral_parameters
+from scarwise.surface.iso25178._spatial import acf_parameters, centred_filled, spectral_parameters
 
 #: The parameters of the ``measure`` JSON contract (DESIGN.md).
 CONTRACT_PARAMETERS = ("Sa", "Sq", "Sp", "Sv", "Sz", "Ssk", "Sku", "Sdq", "Sdr")
@@ -126,16 +126,17 @@ def areal_parameters(
     z = np.ascontiguousarray(surface.z, dtype=np.float64)
     wanted = set(names)
     out: dict[str, float] = {}
+    moments = height_moments(z) if wanted & (set(_HEIGHT) | set(_MATERIAL)) else None
     if wanted & set(_HEIGHT):
-        out.update(height_parameters(z))
+        out.update(height_parameters(z, moments=moments))
     if wanted & set(_HYBRID):
         out.update(hybrid_parameters(z, surface.dx_mm, surface.dy_mm))
     if wanted & set(_MATERIAL):
-        values = z[surface.valid]
-        values_um = (values - values.mean()) * UM_PER_MM
-        out.update(material_parameters(values_um, smr_c_um=float(smr_c_um), smc_p_percent=float(smc_p_percent)))
-    if wanted & set(_ACF):
-        out.update(acf_parameters(z, surface.dx_mm, surface.dy_mm))
-    if wanted & set(_SPECTRAL):
-        out.update(spectral_parameters(z, surface.dx_mm, surface.dy_mm))
+        out.update(material_parameters(z, moments[1], smr_c_um=float(smr_c_um), smc_p_percent=float(smc_p_percent)))
+    if wanted & (set(_ACF) | set(_SPECTRAL)):
+        centred = centred_filled(z)
+        if wanted & set(_ACF):
+            out.update(acf_parameters(centred, surface.dx_mm, surface.dy_mm))
+        if wanted & set(_SPECTRAL):
+            out.update(spectral_parameters(centred, surface.dx_mm, surface.dy_mm))
     return {name: float(out[name]) if math.isfinite(out[name]) else math.nan for name in names}

@@ -56,9 +56,17 @@ def make_height_moments() -> Callable[[NDArray[np.float64]], tuple]:
     return height_moments
 
 
-def height_parameters(z_mm: NDArray[np.float64]) -> dict[str, float]:
-    """Sa, Sq, Sp, Sv, Sz (um), Ssk, Sku (-) of the valid points of ``z_mm`` (mm, NaN = missing)."""
-    n, _, s1, s2, s3, s4, lo, hi = make_height_moments()(np.ascontiguousarray(z_mm, dtype=np.float64))
+def height_moments(z_mm: NDArray[np.float64]) -> tuple:
+    """``(n, mean, sum|d|, sum d^2, sum d^3, sum d^4, min d, max d)`` of the valid heights (mm)."""
+    return make_height_moments()(np.ascontiguousarray(z_mm, dtype=np.float64))
+
+
+def height_parameters(z_mm: NDArray[np.float64], *, moments: tuple | None = None) -> dict[str, float]:
+    """Sa, Sq, Sp, Sv, Sz (um), Ssk, Sku (-) of the valid points of ``z_mm`` (mm, NaN = missing).
+
+    ``moments`` is :func:`height_moments` of ``z_mm`` when already computed.
+    """
+    n, _, s1, s2, s3, s4, lo, hi = height_moments(z_mm) if moments is None else moments
     sq_mm = math.sqrt(s2 / n)
     with np.errstate(invalid="ignore", divide="ignore"):
         ssk = float(np.float64(s3 / n) / np.float64(sq_mm) ** 3)
@@ -72,3 +80,4 @@ def height_parameters(z_mm: NDArray[np.float64]) -> dict[str, float]:
         "Ssk": ssk,
         "Sku": sku,
     }
+

@@ -3,7 +3,7 @@
 As surfalize 0.19 computes them, so that the two agree:
 
 - The autocorrelation function is the unbiased linear estimator of the mean-removed heights,
-  ``ACF(t) = sum z(p) z(p + t) / (number of overlapping pairs)``, from one zero-padded FFT.
+  ``ACF(t) = sum z(p) z(p + t) / (number of overlapping pairs)``, from a zero-padded FFT.
 - Sal (mm) and Str (-) use ``s = 0.2``: the connected region around zero lag where ACF >
   s ACF(0) is found; along the ray from the centre to every pixel just outside it the ACF is
   interpolated (cubic spline, 1000 samples) and the threshold crossing located; Sal is the
@@ -18,15 +18,16 @@ As surfalize 0.19 computes them, so that the two agree:
 Missing points are filled with the mean of the valid heights before these FFT-based
 parameters (so they add nothing to the ACF or the spectrum); surfalize refuses such maps.
 
-Speed and memory: the ACF is only inverse-transformed for the lags around zero that the
-region needs (the window grows until the region sits well inside it), the spectrum uses the
-real-input half plane (conjugate bins weighted twice), and the ACF transform runs in single
-precision (relative error ~1e-7 of ACF(0), well below the 1/1000 ray sampling), so a 2048 x 2048
-map needs about 4 map-sizes of extra memory.
+Speed and memory: the ACF is needed only at lags ``|t| <= h`` around zero (a window that grows
+until the thresholded region sits well inside it), and circular correlation of data zero-padded
+to ``n + h`` is exact there, so the transform is barely larger than the map; it runs in single
+precision (relative error ~1e-7 of ACF(0), far below the 1/1000 ray sampling). The spectrum
+uses the real-input half plane, conjugate bins counted twice.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -42,71 +43,87 @@ STD_ANGLE_STEP_DEG = 0.5
 _RAY_SAMPLES = 1000
 #: Lags kept between the thresholded region and the window edge (spline end effects ~0.27**16).
 _MARGIN = 16
+#: Factor by which the lag window grows when the region comes closer than the margin to its edge.
+_GROWTH = 4
 
 
-def _filled(z_mm: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Mean-removed heights with missing points set to the mean (0 after removal)."""
+def centred_filled(z_mm: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Heights minus the mean of the valid ones, missing points set to 0 (the mean)."""
     valid = ~np.isnan(z_mm)
-    mean = z_mm[valid].mean() if not valid.all() else z_mm.mean()
+    mean = z_mm[valid].mean()
     return np.where(valid, z_mm - mean, 0.0)
 
 
-def _power_spectrum(d: NDArray[np.float64], shape: tuple[int, int]) -> NDArray[np.complex64]:
-    """|FFT|^2 of ``d`` zero-padded to ``shape`` (real half plane along x), as complex64."""
-    a = scipy.fft.rfft(d.astype(np.float32), n=shape[1], axis=1, workers=-1)
-    f = scipy.fft.fft(a, n=shape[0], axis=0, workers=-1, overwrite_x=True)
-    del a
-    step = 256
-    for r in range(0, f.shape[0], step):
-        block = f[r : r + step]
-        block[...] = block.real**2 + block.imag**2
-    return f
+def _acf_window(d32: NDArray[np.float32], h: tuple[int, int]) -> NDArray[np.float64]:
+    """Unbiased linear ACF of ``d32`` at lags |ty| <= h[0], |tx| <= h[1], zero lag at (h[0], h[1])."""
+    ny, nx = d32.shape
+    size = (scipy.fft.next_fast_len(ny + h[0]), scipy.fft.next_fast_len(nx + h[1], real=True))
+    f = scipy.fft.rfft2(d32, s=size, workers=-1)
+    np.multiply(f, np.conj(f), out=f)
+    circular = scipy.fft.irfft2(f, s=size, workers=-1)
+    del f
+    lag_y = np.arange(-h[0], h[0] + 1)
+    lag_x = np.arange(-h[1], h[1] + 1)
+    acf = circular[np.ix_(lag_y % size[0], lag_x % size[1])].astype(np.float64)
+    return acf / np.outer(ny - np.abs(lag_y), nx - np.abs(lag_x))
 
 
-def _acf_window(power: NDArray[np.complex64], n: tuple[int, int], h: tuple[int, int]) -> NDArray[np.float64]:
-    """Unbiased linear ACF at lags |ty| <= h[0], |tx| <= h[1], zero lag at (h[0], h[1])."""
-    size_y = power.shape[0]
-    size_x = 2 * (power.shape[1] - 1) if power.shape[1] > 1 else 1
-    rows_needed = np.arange(-h[0], h[0] + 1) % size_y
-    cols = np.arange(-h[1], h[1] + 1)
-    inv_y = np.empty((rows_needed.size, power.shape[1]), dtype=power.dtype)
-    step = 256  # inverse along y in column blocks: only the rows of the wanted lags are kept
-    for c in range(0, power.shape[1], step):
-        inv_y[:, c : c + step] = scipy.fft.ifft(power[:, c : c + step], axis=0, workers=-1)[rows_needed]
-    acf = scipy.fft.irfft(inv_y, n=size_x, axis=1, workers=-1)[:, cols % size_x].astype(np.float64)
-    overlap = np.outer(n[0] - np.abs(np.arange(-h[0], h[0] + 1)), n[1] - np.abs(cols))
-    return acf / overlap
+def _first_window(d32: NDArray[np.float32]) -> tuple[int, int]:
+    """Lag window likely to hold the thresholded region, from the ACF of a 4x4.. block-averaged map.
+
+    Averaging removes short-wavelength texture, so the coarse ACF decays no faster than the full
+    one and its region is, if anything, larger: the window is rarely too small (then it grows).
+    """
+    ny, nx = d32.shape
+    f = min(ny, nx) // 256
+    if f < 2:
+        return ny - 1, nx - 1
+    cy, cx = ny // f, nx // f
+    coarse = d32[: cy * f, : cx * f].reshape(cy, f, cx, f).mean(axis=(1, 3))
+    acf = _acf_window(coarse, (cy - 1, cx - 1))
+    if not acf[cy - 1, cx - 1] > 0:
+        return ny - 1, nx - 1
+    labels, _ = ndimage.label(acf > ACF_THRESHOLD * acf[cy - 1, cx - 1])
+    region = labels == labels[cy - 1, cx - 1]
+    rows = np.flatnonzero(region.any(axis=1))
+    cols = np.flatnonzero(region.any(axis=0))
+    extent_y = max(cy - 1 - rows[0], rows[-1] - (cy - 1)) + 1
+    extent_x = max(cx - 1 - cols[0], cols[-1] - (cx - 1)) + 1
+    return (
+        min(ny - 1, int(1.25 * extent_y * f) + 2 * _MARGIN),
+        min(nx - 1, int(1.25 * extent_x * f) + 2 * _MARGIN),
+    )
 
 
-def _decay_region(acf: NDArray[np.float64], threshold: float) -> NDArray[np.bool_]:
-    labels, _ = ndimage.label(acf > threshold)
-    centre = labels[acf.shape[0] // 2, acf.shape[1] // 2]
-    return labels == centre
-
-
-def acf_parameters(z_mm: NDArray[np.float64], dx_mm: float, dy_mm: float) -> dict[str, float]:
-    """Sal (mm) and Str (-) of ``z_mm`` (mm, NaN = missing)."""
-    d = _filled(z_mm)
-    ny, nx = d.shape
-    shape = (scipy.fft.next_fast_len(2 * ny - 1), scipy.fft.next_fast_len(2 * nx - 1, real=True))
-    power = _power_spectrum(d, shape)
-    hy, hx = min(ny - 1, max(4 * _MARGIN, ny // 16)), min(nx - 1, max(4 * _MARGIN, nx // 16))
+def acf_parameters(centred_mm: NDArray[np.float64], dx_mm: float, dy_mm: float) -> dict[str, float]:
+    """Sal (mm) and Str (-) of mean-removed heights without missing points (:func:`centred_filled`)."""
+    d32 = centred_mm.astype(np.float32)
+    ny, nx = d32.shape
+    hy, hx = _first_window(d32)
     while True:
-        acf = _acf_window(power, (ny, nx), (hy, hx))
+        acf = _acf_window(d32, (hy, hx))
         centre_value = acf[hy, hx]
         if not centre_value > 0:
             return {"Sal": math.nan, "Str": math.nan}
         threshold = ACF_THRESHOLD * centre_value
-        region = _decay_region(acf, threshold)
+        labels, _ = ndimage.label(acf > threshold)
+        region = labels == labels[hy, hx]
         rows = np.flatnonzero(region.any(axis=1))
         cols = np.flatnonzero(region.any(axis=0))
         grow_y = hy < ny - 1 and (rows[0] < _MARGIN or rows[-1] > 2 * hy - _MARGIN)
         grow_x = hx < nx - 1 and (cols[0] < _MARGIN or cols[-1] > 2 * hx - _MARGIN)
         if not (grow_y or grow_x):
             break
-        hy = min(ny - 1, 2 * hy) if grow_y else hy
-        hx = min(nx - 1, 2 * hx) if grow_x else hx
-    del power
+        hy = min(ny - 1, _GROWTH * hy) if grow_y else hy
+        hx = min(nx - 1, _GROWTH * hx) if grow_x else hx
+    # crop to the region plus the margin (the spline sees the same neighbourhood, less work)
+    r0, r1 = max(rows[0] - _MARGIN, 0), min(rows[-1] + _MARGIN, 2 * hy) + 1
+    c0, c1 = max(cols[0] - _MARGIN, 0), min(cols[-1] + _MARGIN, 2 * hx) + 1
+    touches = (hy == ny - 1 and (region[0].any() or region[-1].any())) or (
+        hx == nx - 1 and (region[:, 0].any() or region[:, -1].any())
+    )
+    acf, region = acf[r0:r1, c0:c1], region[r0:r1, c0:c1]
+    hy, hx = hy - r0, hx - c0  # the zero lag in the cropped window
     edge = region ^ ndimage.binary_dilation(region, iterations=1)
     idx = np.argwhere(edge)
     if idx.size == 0:
@@ -122,33 +139,41 @@ def acf_parameters(z_mm: NDArray[np.float64], dx_mm: float, dy_mm: float) -> dic
     crossing = np.argmin(np.abs(along - threshold), axis=1)
     lengths = distances * t[crossing]
     shortest, longest = float(lengths.min()), float(lengths.max())
-    touches = (hy == ny - 1 and (region[0].any() or region[-1].any())) or (
-        hx == nx - 1 and (region[:, 0].any() or region[:, -1].any())
-    )
     return {"Sal": shortest, "Str": math.nan if touches else shortest / longest}
 
 
-def spectral_parameters(z_mm: NDArray[np.float64], dx_mm: float, dy_mm: float) -> dict[str, float]:
-    """Std (degrees) and Ssw (mm) of ``z_mm`` (mm, NaN = missing)."""
-    d = _filled(z_mm)
-    ny, nx = d.shape
-    amp = np.abs(scipy.fft.rfft2(d, workers=-1))  # (ny, nx // 2 + 1)
+@functools.lru_cache(maxsize=4)
+def _angle_bins(ny: int, nx: int, dx_mm: float, dy_mm: float) -> tuple[NDArray[np.int16], NDArray[np.float64]]:
+    """Std angle bin of every real-FFT coefficient, and the half-plane column weights."""
     fy = np.fft.fftfreq(ny, d=dy_mm)
-    fx = np.fft.fftfreq(nx, d=dx_mm)[: amp.shape[1]].copy()
+    fx = np.fft.fftfreq(nx, d=dx_mm)[: nx // 2 + 1].copy()
+    weight = np.full(fx.size, 2.0)  # a column stands for itself and its conjugate mirror...
+    weight[0] = 1.0  # ...except the zero column, which holds its own mirror
     if nx % 2 == 0:
         fx[-1] = -fx[-1]  # the full transform lists the Nyquist column at -1/(2 dx)
-    # Columns other than 0 and Nyquist stand for themselves and their conjugate mirror.
-    weight = np.full(amp.shape[1], 2.0)
-    weight[0] = 1.0
-    if nx % 2 == 0:
         weight[-1] = 1.0
     theta = np.mod(np.rad2deg(np.arctan2(-fy[:, None], fx[None, :])), 180.0)
     nbins = int(round(180.0 / STD_ANGLE_STEP_DEG))
-    bins = np.minimum((theta / STD_ANGLE_STEP_DEG).astype(np.int64), nbins - 1)
-    spectrum = np.bincount(bins.ravel(), weights=(amp * weight[None, :]).ravel(), minlength=nbins)
+    bins = np.minimum((theta / STD_ANGLE_STEP_DEG).astype(np.int64), nbins - 1).astype(np.int16)
+    bins.flags.writeable = False
+    weight.flags.writeable = False
+    return bins, weight
+
+
+def spectral_parameters(centred_mm: NDArray[np.float64], dx_mm: float, dy_mm: float) -> dict[str, float]:
+    """Std (degrees) and Ssw (mm) of mean-removed heights without missing points."""
+    ny, nx = centred_mm.shape
+    amp = np.abs(scipy.fft.rfft2(centred_mm, workers=-1))  # (ny, nx // 2 + 1)
+    bins, weight = _angle_bins(ny, nx, float(dx_mm), float(dy_mm))
+    amp_max = float(amp.max())
     peak = np.unravel_index(int(np.argmax(amp)), amp.shape)
-    radial = math.hypot(fx[peak[1]], fy[peak[0]])
-    flat = not amp.max() > 0
+    amp *= weight[None, :]
+    nbins = int(round(180.0 / STD_ANGLE_STEP_DEG))
+    spectrum = np.bincount(bins.ravel(), weights=amp.ravel(), minlength=nbins)
+    fy = np.fft.fftfreq(ny, d=dy_mm)[peak[0]]
+    fx = np.fft.rfftfreq(nx, d=dx_mm)[peak[1]]
+    radial = math.hypot(fx, fy)
+    flat = not amp_max > 0
     return {
         "Std": math.nan if flat else float(np.argmax(spectrum)) * STD_ANGLE_STEP_DEG,
         "Ssw": math.nan if flat or radial == 0 else 1.0 / radial,
