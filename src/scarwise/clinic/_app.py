@@ -17,7 +17,9 @@ from scarwise.core.errors import ScarwiseError
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
+    """Pages answer HTML unless the client asks for JSON only; the API always answers JSON."""
+    accept = request.headers.get("accept", "")
+    return not request.url.path.startswith("/api") and ("text/html" in accept or "json" not in accept)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

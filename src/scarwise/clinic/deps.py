@@ -36,7 +36,11 @@ SecurityDep = Annotated[Security, Depends(get_security)]
 def get_current_user(request: Request, db: DbSession, security: SecurityDep,
                      token: Annotated[str | None, Depends(_bearer)]) -> User:
     """The signed-in user from ``Authorization: Bearer`` or, for pages, the session cookie."""
-    token = token or request.cookies.get(SESSION_COOKIE)
+    if token is None and request.cookies.get(SESSION_COOKIE):
+        if request.url.path.startswith("/api") and request.method not in ("GET", "HEAD"):
+            # cookies are for pages (with CSRF tokens); API writes need a bearer token
+            raise AuthenticationError("API changes need Authorization: Bearer <token> from POST /api/auth/token")
+        token = request.cookies[SESSION_COOKIE]
     if not token:
         raise AuthenticationError("sign in first: POST /api/auth/token, then send Authorization: Bearer <token>")
     user = security.read_token(db, token)
