@@ -15,13 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import ndimage
 
 from scarwise.core import Grade, HeightMap
 from scarwise.surface.register._register import (
     MIN_OVERLAP_FRACTION,
     Registration,
+    follow_coords,
+    height_plane,
     register_surfaces,
-    warp_followup,
     warp_values,
 )
 
@@ -129,7 +131,9 @@ def _match(labels_b: NDArray, labels_f: NDArray, area_b: dict[int, int], area_f:
     both = (labels_b > 0) & (labels_f > 0)
     if not both.any():
         return {}
-    pairs, counts = np.unique(np.stack([labels_b[both], labels_f[both]]), axis=1, return_counts=True)
+    width = int(labels_f.max()) + 1
+    keys, counts = np.unique(labels_b[both].astype(np.int64) * width + labels_f[both], return_counts=True)
+    pairs = np.stack([keys // width, keys % width])
     order = np.argsort(-counts, kind="stable")
     used_b: set[int] = set()
     used_f: set[int] = set()
@@ -142,6 +146,37 @@ def _match(labels_b: NDArray, labels_f: NDArray, area_b: dict[int, int], area_f:
             out[b] = f
             used_b.add(b)
             used_f.add(f)
+    return out
+
+
+def _union(a: tuple[slice, slice] | None, b: tuple[slice, slice] | None) -> tuple[slice, slice]:
+    boxes = [x for x in (a, b) if x is not None]
+    return (slice(min(x[0].start for x in boxes), max(x[0].stop for x in boxes)),
+            slice(min(x[1].start for x in boxes), max(x[1].stop for x in boxes)))
+
+
+def _box(boxes: list, i: int | None) -> tuple[slice, slice] | None:
+    return boxes[i - 1] if i is not None and 0 < i <= len(boxes) else None
+
+
+def _warp_labels(baseline: HeightMap, followup: HeightMap, reg: Registration, labels: NDArray) -> NDArray:
+    """Follow-up scar labels on the baseline grid (nearest sample), warped only around each scar."""
+    out = np.zeros((baseline.ny, baseline.nx), dtype=np.int32)
+    for sl in ndimage.find_objects(labels):
+        if sl is None:
+            continue
+        r0, r1, c0, c1 = sl[0].start, sl[0].stop, sl[1].start, sl[1].stop
+        corners = np.array([[c0, r0], [c1, r0], [c0, r1], [c1, r1]], dtype=float)
+        corners *= np.array([followup.dx_mm, followup.dy_mm])
+        pb = reg.follow_to_base(corners)
+        lo = np.floor(pb.min(axis=0) / np.array([baseline.dx_mm, baseline.dy_mm])).astype(int) - 1
+        hi = np.ceil(pb.max(axis=0) / np.array([baseline.dx_mm, baseline.dy_mm])).astype(int) + 2
+        win = (slice(max(lo[1], 0), min(hi[1], baseline.ny)), slice(max(lo[0], 0), min(hi[0], baseline.nx)))
+        if win[0].start >= win[0].stop or win[1].start >= win[1].stop:
+            continue
+        vals = ndimage.map_coordinates(labels, follow_coords(baseline, followup, reg, win), order=0, cval=0,
+                                       prefilter=False)
+        out[win] = np.where(vals > 0, vals, out[win])
     return out
 
 
@@ -191,26 +226,35 @@ def compare_surfaces(
     rb = baseline_result or measure_surface(baseline)
     rf = followup_result or measure_surface(followup)
 
-    z_f = warp_followup(baseline, followup, reg, level_heights=False)
-    skin_f = warp_values(rf.skin_level_mm, followup, baseline, reg)
-    labels_f = warp_values(rf.labels, followup, baseline, reg, order=0, cval=0.0).astype(np.int32)
-    difference = warp_followup(baseline, followup, reg) - baseline.z
+    z_f = warp_values(followup.z, followup, baseline, reg)
+    difference = z_f + height_plane(baseline, reg) - baseline.z
+    labels_f = _warp_labels(baseline, followup, reg, np.asarray(rf.labels))
     rel_b = baseline.z - rb.skin_level_mm  # negative inside depressions
-    rel_f = z_f - skin_f
-    covered = np.isfinite(rel_b) & np.isfinite(rel_f)
+    covered = np.isfinite(rel_b) & np.isfinite(z_f)
     cell = baseline.dx_mm * baseline.dy_mm
 
-    labels_b = np.asarray(rb.labels)
+    def rel_f(sl: tuple[slice, slice]) -> NDArray:
+        """Follow-up heights relative to its own skin level, on a window of the baseline grid."""
+        skin = ndimage.map_coordinates(rf.skin_level_mm, follow_coords(baseline, followup, reg, sl), order=1,
+                                       cval=np.nan, prefilter=False)
+        return z_f[sl] - skin
+
+    labels_b = np.asarray(rb.labels, dtype=np.int32)
     by_b = {s.id: s for s in rb.scars}
     by_f = {s.id: s for s in rf.scars}
-    area_b = {i: int(n) for i, n in enumerate(np.bincount(labels_b.ravel())) if i in by_b and n}
-    area_f = {i: int(n) for i, n in enumerate(np.bincount(labels_f.ravel())) if i in by_f and n}
-    # A follow-up scar counts only if almost all of it lands on the baseline's data.
+    n_b = max(by_b, default=0) + 1
+    n_f = max(by_f, default=0) + 1
+    pix_b = np.bincount(labels_b.ravel(), minlength=n_b)
+    cov_b = np.bincount(labels_b.ravel(), weights=covered.ravel(), minlength=n_b)
+    pix_f = np.bincount(labels_f.ravel(), minlength=n_f)
+    area_b = {i: int(pix_b[i]) for i in by_b if pix_b[i]}
+    area_f = {i: int(pix_f[i]) for i in by_f if pix_f[i]}
+    # A scar counts only if almost all of it lies on data of both visits.
     cell_f = followup.dx_mm * followup.dy_mm
-    f_pixels = np.bincount(np.asarray(rf.labels).ravel(), minlength=max(by_f, default=0) + 1)
-    f_inside = np.bincount(labels_f[covered].ravel(), minlength=f_pixels.size)
+    f_pixels = np.bincount(np.asarray(rf.labels).ravel(), minlength=n_f)
+    f_inside = np.bincount(labels_f[covered].ravel(), minlength=n_f)
     out_f = {i for i in by_f if f_inside[i] * cell < MIN_SCAR_COVERAGE * f_pixels[i] * cell_f}
-    out_b = {i for i in by_b if i not in area_b or covered[labels_b == i].mean() < MIN_SCAR_COVERAGE}
+    out_b = {i for i in by_b if not pix_b[i] or cov_b[i] < MIN_SCAR_COVERAGE * pix_b[i]}
     matches = _match(labels_b, labels_f, area_b, area_f)
     # A pair with one partner cut by the other scan's edge cannot be compared either.
     for i, j in list(matches.items()):
@@ -219,6 +263,8 @@ def compare_surfaces(
             out_f.add(j)
             del matches[i]
     outside_b, outside_f = tuple(sorted(out_b)), tuple(sorted(out_f))
+    boxes_b = ndimage.find_objects(labels_b)
+    boxes_f = ndimage.find_objects(labels_f)
 
     changes: list[ScarChange] = []
     for i, sb in by_b.items():
@@ -226,12 +272,13 @@ def compare_surfaces(
             continue
         j = matches.get(i)
         sf = by_f.get(j) if j is not None else None
-        region = labels_b == i
+        sl = _union(_box(boxes_b, i), _box(boxes_f, j))
+        region = labels_b[sl] == i
         if j is not None:
-            region = region | (labels_f == j)
+            region |= labels_f[sl] == j
         sign = -1.0 if sb.type == "hypertrophic" else 1.0
-        before = _void(-rel_b, region, sign, cell)
-        after = _void(-rel_f, region, sign, cell) if sf is not None else 0.0
+        before = _void(-rel_b[sl], region, sign, cell)
+        after = _void(-rel_f(sl), region, sign, cell) if sf is not None else 0.0
         changes.append(ScarChange(
             baseline_id=i, followup_id=j, type_before=sb.type, type_after=sf.type if sf else None,
             centroid_mm=(float(sb.centroid_mm[0]), float(sb.centroid_mm[1])),
@@ -241,16 +288,17 @@ def compare_surfaces(
         ))
     matched_f = set(matches.values())
     for j, sf in by_f.items():
-        if j in matched_f or j in outside_f:
+        if j in matched_f or j in outside_f or _box(boxes_f, j) is None:
             continue
-        region = labels_f == j
+        sl = _union(None, _box(boxes_f, j))
+        region = labels_f[sl] == j
         sign = -1.0 if sf.type == "hypertrophic" else 1.0
         c = reg.follow_to_base(np.array(sf.centroid_mm, dtype=float))
         changes.append(ScarChange(
             baseline_id=None, followup_id=j, type_before=None, type_after=sf.type,
             centroid_mm=(float(c[0]), float(c[1])), depth_mm_before=0.0, depth_mm_after=float(sf.depth_mm),
             width_mm_before=0.0, width_mm_after=float(sf.width_mm),
-            volume_mm3_before=0.0, volume_mm3_after=_void(-rel_f, region, sign, cell),
+            volume_mm3_before=0.0, volume_mm3_after=_void(-rel_f(sl), region, sign, cell),
         ))
     return Comparison(
         registration=reg, scars=tuple(changes), outside_overlap_baseline_ids=outside_b,

@@ -31,6 +31,9 @@ TUKEY_C = 4.685
 INLIER_SIGMAS = 3.0
 #: Baseline samples used per level at most (strided); enough for sub-micrometre parameter noise.
 MAX_POINTS = 60_000
+#: The finest level has at most about this many samples (2048² maps stop at half resolution,
+#: where a pixel of 0.02 mm still puts the transform well inside 0.01 mm).
+MAX_LEVEL_POINTS = 1_100_000
 #: Gauss–Newton iterations per level at most; a level stops earlier once the warp moves less than
 #: STOP_PX pixels anywhere in the field.
 MAX_ITER = 12
@@ -63,16 +66,17 @@ class _Level:
     pixel: tuple[float, float]  # follow-up level pixel (x, y) in mm
 
 
-def _level_image(surface: HeightMap, factor: int) -> tuple[NDArray, tuple[float, float], tuple[float, float]]:
-    small = block_mean(surface.z, surface.valid, factor, factor)
+def _level_image(surface: HeightMap, valid: NDArray, factor: int,
+                 ) -> tuple[NDArray, tuple[float, float], tuple[float, float]]:
+    small = block_mean(surface.z, valid, factor, factor)
     px, py = surface.dx_mm * factor, surface.dy_mm * factor
     origin = (0.5 * (px - surface.dx_mm), 0.5 * (py - surface.dy_mm))
     return smooth_nan(small, 1.0), origin, (px, py)
 
 
-def _make_level(baseline: HeightMap, followup: HeightMap, factor: int) -> _Level:
-    bz, bo, bp = _level_image(baseline, factor)
-    fz, fo, fp = _level_image(followup, factor)
+def _make_level(baseline: HeightMap, followup: HeightMap, valid: tuple[NDArray, NDArray], factor: int) -> _Level:
+    bz, bo, bp = _level_image(baseline, valid[0], factor)
+    fz, fo, fp = _level_image(followup, valid[1], factor)
     stride = max(1, int(np.ceil(np.sqrt(bz.size / MAX_POINTS))))
     ii, jj = np.mgrid[0 : bz.shape[0] : stride, 0 : bz.shape[1] : stride]
     zb = bz[ii, jj].ravel()
@@ -108,16 +112,20 @@ def refine(
     a_s = np.array([a0[0, 0], a0[1, 0]], dtype=np.float64)  # (a, s)
     b = np.asarray(b0, dtype=np.float64).copy()
     plane = np.full(3, np.nan)
+    finest = 1
+    while baseline.nx * baseline.ny / finest**2 > MAX_LEVEL_POINTS:
+        finest *= 2
     factors = []
-    f = max(1, int(start_factor))
-    while f > 1:
+    f = max(finest, int(start_factor))
+    while f > finest:
         factors.append(f)
         f //= 2
-    factors.append(1)
+    factors.append(finest)
+    valid = (baseline.valid, followup.valid)
     iterations = 0
     half = 0.5 * max(baseline.nx * baseline.dx_mm, baseline.ny * baseline.dy_mm)
     for factor in factors:
-        level = _make_level(baseline, followup, factor)
+        level = _make_level(baseline, followup, valid, factor)
         xc = level.base_xy[0] - centre[0]
         yc = level.base_xy[1] - centre[1]
         for _ in range(MAX_ITER):

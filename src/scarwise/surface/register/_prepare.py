@@ -31,10 +31,11 @@ def block_mean(z: NDArray[np.float64], valid: NDArray[np.bool_], fy: int, fx: in
     if fy <= 1 and fx <= 1:
         return np.where(valid, z, np.nan)
     ny, nx = (z.shape[0] // fy) * fy, (z.shape[1] // fx) * fx
-    zz = np.where(valid, z, 0.0)[:ny, :nx].reshape(ny // fy, fy, nx // fx, fx)
-    ww = valid[:ny, :nx].reshape(ny // fy, fy, nx // fx, fx)
-    total = zz.sum(axis=(1, 3))
-    count = ww.sum(axis=(1, 3))
+    zz = np.where(valid, z, 0.0)[:ny, :nx]
+    ww = valid[:ny, :nx].astype(np.float64)
+    # Sum rows, then columns: two contiguous reductions are much faster than one over axes (1, 3).
+    total = zz.reshape(ny // fy, fy, nx).sum(axis=1).reshape(ny // fy, nx // fx, fx).sum(axis=2)
+    count = ww.reshape(ny // fy, fy, nx).sum(axis=1).reshape(ny // fy, nx // fx, fx).sum(axis=2)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
@@ -67,8 +68,10 @@ def smooth_nan(z: NDArray[np.float64], sigma_px: float, *, min_weight: float = 0
     valid = np.isfinite(z)
     if sigma_px <= 0:
         return z.copy()
-    num = ndimage.gaussian_filter(np.where(valid, z, 0.0), sigma_px, mode="constant")
-    den = ndimage.gaussian_filter(valid.astype(np.float64), sigma_px, mode="constant")
+    if valid.all():  # nothing missing: one plain filter, edges by reflection
+        return ndimage.gaussian_filter(z, sigma_px, mode="reflect", truncate=3.0)
+    num = ndimage.gaussian_filter(np.where(valid, z, 0.0), sigma_px, mode="constant", truncate=3.0)
+    den = ndimage.gaussian_filter(valid.astype(np.float64), sigma_px, mode="constant", truncate=3.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = num / den
     out[(den < min_weight) | ~valid] = np.nan

@@ -98,19 +98,44 @@ def _base_grid(baseline: HeightMap, stride: int) -> tuple[NDArray, NDArray, NDAr
     return ii, jj, np.stack([jj * baseline.dx_mm, ii * baseline.dy_mm], axis=-1)
 
 
+def follow_coords(baseline: HeightMap, followup: HeightMap, registration: Registration,
+                  window: tuple[slice, slice] | None = None) -> NDArray:
+    """(2, ny, nx) follow-up sample coordinates (row, column) of the baseline samples.
+
+    ``window`` (row and column slices of the baseline grid) limits them to a part of the grid.
+    """
+    rows, cols = window if window is not None else (slice(0, baseline.ny), slice(0, baseline.nx))
+    inv = np.linalg.inv(registration.matrix)
+    x = baseline.x_mm[None, cols] - registration.dx_mm
+    y = baseline.y_mm[rows, None] - registration.dy_mm
+    coords = np.empty((2, y.shape[0], x.shape[1]))
+    np.add(inv[1, 0] * x, inv[1, 1] * y, out=coords[0])
+    np.add(inv[0, 0] * x, inv[0, 1] * y, out=coords[1])
+    coords[0] /= followup.dy_mm
+    coords[1] /= followup.dx_mm
+    return coords
+
+
 def warp_values(
     values: NDArray, followup: HeightMap, baseline: HeightMap, registration: Registration, *,
-    order: int = 1, cval: float = np.nan,
+    order: int = 1, cval: float = np.nan, coords: NDArray | None = None,
 ) -> NDArray[np.float64]:
     """Any (ny, nx) array on the follow-up's grid drawn on the baseline's grid.
 
-    ``order`` 1 interpolates bilinearly (heights), 0 takes the nearest sample (labels).
+    ``order`` 1 interpolates bilinearly (heights), 0 takes the nearest sample (labels);
+    ``coords`` from :func:`follow_coords` saves recomputing them for several arrays.
     """
-    _, _, xy = _base_grid(baseline, 1)
-    pf = registration.base_to_follow(xy)
-    coords = [pf[..., 1] / followup.dy_mm, pf[..., 0] / followup.dx_mm]
+    if coords is None:
+        coords = follow_coords(baseline, followup, registration)
     return ndimage.map_coordinates(np.asarray(values, dtype=np.float64), coords, order=order, cval=cval,
                                    prefilter=False)
+
+
+def height_plane(baseline: HeightMap, registration: Registration) -> NDArray[np.float64]:
+    """The fitted plane (ny, nx) that, added to the warped follow-up, levels it onto the baseline."""
+    cx, cy = registration.z_centre_mm
+    return (registration.z_offset_mm + registration.z_slope_x * (baseline.x_mm[None, :] - cx)
+            + registration.z_slope_y * (baseline.y_mm[:, None] - cy))
 
 
 def warp_followup(
@@ -134,16 +159,13 @@ def warp_followup(
     """
     z = warp_values(followup.z, followup, baseline, registration)
     if level_heights:
-        cx, cy = registration.z_centre_mm
-        x = baseline.x_mm[None, :] - cx
-        y = baseline.y_mm[:, None] - cy
-        z = z + registration.z_offset_mm + registration.z_slope_x * x + registration.z_slope_y * y
+        z += height_plane(baseline, registration)
     return z
 
 
 def overlap_fraction(baseline: HeightMap, followup: HeightMap, registration: Registration) -> float:
     """Share of the baseline's valid samples that land on valid follow-up samples."""
-    stride = max(1, int(np.ceil(np.sqrt(baseline.nx * baseline.ny / 1_000_000))))
+    stride = max(1, int(np.ceil(np.sqrt(baseline.nx * baseline.ny / 250_000))))
     ii, jj, xy = _base_grid(baseline, stride)
     pf = registration.base_to_follow(xy)
     coords = [pf[..., 1] / followup.dy_mm, pf[..., 0] / followup.dx_mm]
