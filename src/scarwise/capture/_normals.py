@@ -116,6 +116,7 @@ def _normals_kernel(stack, lights, gains, shadow_fraction, residual_fraction, it
     for i in numba.prange(ny):
         v = np.empty(n)
         use = np.empty(n, dtype=np.bool_)
+        before = np.empty(n, dtype=np.bool_)
         b = np.empty(3)
         trial = np.empty(3)
         for j in range(nx):
@@ -142,10 +143,18 @@ def _normals_kernel(stack, lights, gains, shadow_fraction, residual_fraction, it
                 for _ in range(iterations):
                     rho = np.sqrt(b[0] * b[0] + b[1] * b[1] + b[2] * b[2])
                     tol = residual_fraction * rho
+                    changed = False
                     for k in range(n):
                         p = lights[k, 0] * b[0] + lights[k, 1] * b[1] + lights[k, 2] * b[2]
-                        use[k] = p > 0.0 and abs(v[k] - p) <= tol
+                        keep = p > 0.0 and abs(v[k] - p) <= tol
+                        changed |= keep != use[k]
+                        before[k] = use[k]
+                        use[k] = keep
+                    if not changed:
+                        break  # same observations: the fit would not change
                     if not _fit(v, use, lights, trial):
+                        for k in range(n):
+                            use[k] = before[k]
                         break
                     b[0], b[1], b[2] = trial[0], trial[1], trial[2]
             rho = np.sqrt(b[0] * b[0] + b[1] * b[1] + b[2] * b[2]) if ok else 0.0
