@@ -29,10 +29,30 @@ from scarwise.evidence._extras import (
     trim_and_fill,
 )
 from scarwise.evidence._meta import MetaResult, PooledBatch, meta_analysis, pool_many, tau2_confint
+from scarwise.evidence._studies import (
+    ENV_VAR,
+    OUTCOME_SCALES,
+    TREATMENTS,
+    EvidenceTable,
+    PooledEvidence,
+    Study,
+    load_studies,
+    parse_studies,
+    pool_evidence,
+)
 from scarwise.evidence._tau2 import METHODS
 
 __all__ = [
+    "ENV_VAR",
     "METHODS",
+    "OUTCOME_SCALES",
+    "TREATMENTS",
+    "EvidenceTable",
+    "PooledEvidence",
+    "Study",
+    "load_studies",
+    "parse_studies",
+    "pool_evidence",
     "EffectSizes",
     "EggerResult",
     "MetaRegression",

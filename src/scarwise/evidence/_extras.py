@@ -69,6 +69,9 @@ def subgroup_analysis(yi: ArrayLike, vi: ArrayLike, groups: Sequence[str], *, me
                           df=df, p=float(stats.chi2.sf(qb, df)) if df > 0 else float("nan"))
 
 
+_REGRESSION_METHODS = ("FE", "DL", "ML", "REML")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MetaRegression:
     """Mixed-effects meta-regression y = X b + u + e, u ~ N(0, tau²)."""
@@ -109,7 +112,7 @@ def meta_regression(yi: ArrayLike, vi: ArrayLike, x: ArrayLike, *, names: Sequen
     if k <= p or np.linalg.matrix_rank(x) < p:
         raise InvalidParameterError(f"{k} studies cannot fit {p} coefficients (need k > p, full-rank moderators)")
     method = check_method(method)
-    if method not in ("FE", "DL", "ML", "REML"):
+    if method not in _REGRESSION_METHODS:
         raise InvalidParameterError("meta-regression supports method FE, DL, ML or REML")
 
     def proj(tau2):
@@ -246,7 +249,8 @@ def trim_and_fill(yi: ArrayLike, vi: ArrayLike, *, method: str = "REML", side: s
     if k < 3:
         raise InvalidParameterError("trim-and-fill needs at least 3 studies")
     if side is None:
-        side = "left" if egger_test(y, v, model="rma", method=method).slope > 0 else "right"
+        reg_method = method if method in _REGRESSION_METHODS else "REML"   # PM/HS/SJ: REML for the side test
+        side = "left" if egger_test(y, v, model="rma", method=reg_method).slope > 0 else "right"
     if side not in ("left", "right"):
         raise InvalidParameterError(f"side must be 'left' or 'right', got {side!r}")
     sign = -1.0 if side == "right" else 1.0   # flip so that missing studies are always on the left
