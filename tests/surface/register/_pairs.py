@@ -25,9 +25,9 @@ class Pair:
 
 
 def big_patch(*, n_big: int = 480, pixel_mm: float = 0.05, seed: int = 3, scars=None, n_scars: int = 6,
-              texture_um: float = 8.0) -> SyntheticPatch:
+              texture_um: float = 8.0, holes: int = 0) -> SyntheticPatch:
     return make_skin_patch(nx=n_big, ny=n_big, pixel_mm=pixel_mm, seed=seed, scars=scars, n_scars=n_scars,
-                           texture_um=texture_um, min_gap_mm=1.0)
+                           texture_um=texture_um, min_gap_mm=1.0, holes=holes)
 
 
 def scar_change(patch: SyntheticPatch, fill: dict[int, float], new: tuple = ()) -> np.ndarray:
@@ -68,7 +68,11 @@ def make_pair(
     bx = m[0, 0] * xx + m[0, 1] * yy + shift_mm[0] + off
     by = m[1, 0] * xx + m[1, 1] * yy + shift_mm[1] + off
     z_big = big.z if change_mm is None else big.z + change_mm
-    zf = ndimage.map_coordinates(z_big, [by / ps, bx / ps], order=3, cval=np.nan)
+    holes = np.isnan(z_big)  # splines would spread NaN: fill, interpolate, then cut the holes again
+    zf = ndimage.map_coordinates(np.where(holes, 0.0, z_big), [by / ps, bx / ps], order=3, cval=np.nan)
+    if holes.any():
+        near = ndimage.map_coordinates(holes.astype(float), [by / ps, bx / ps], order=1, cval=1.0)
+        zf[near > 0] = np.nan
     zf = zf + tilt[0] * xx + tilt[1] * yy + z_offset_mm
     if noise_um:
         zf = zf + np.random.default_rng(seed).normal(0.0, noise_um / 1000.0, zf.shape)

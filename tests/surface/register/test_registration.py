@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from scarwise.core import EmptySurfaceError, HeightMap, InvalidParameterError
 from scarwise.surface.register import RegistrationError, register_surfaces, warp_followup
@@ -54,6 +55,24 @@ def test_recovers_known_transform(patch, theta_deg, scale, shift_mm, tilt):
     pf = np.array([[3.0, 4.0], [10.0, 2.0]])
     np.testing.assert_allclose(reg.follow_to_base(pf), pf @ m.T + np.array(shift_mm), atol=0.05)
     np.testing.assert_allclose(reg.base_to_follow(reg.follow_to_base(pf)), pf, atol=1e-9)
+
+
+def test_missing_points_and_different_pixel_sizes():
+    holed = big_patch(holes=25)
+    pair = make_pair(holed, theta_deg=-3.0, shift_mm=(-1.0, 0.8))
+    assert np.isnan(pair.baseline.z).any() and np.isnan(pair.followup.z).any()
+    reg = register_surfaces(pair.baseline, pair.followup)
+    assert (reg.dx_mm, reg.dy_mm) == pytest.approx((-1.0, 0.8), abs=0.05)
+    assert reg.rotation_deg == pytest.approx(-3.0, abs=0.2)
+    # the same follow-up sampled at 0.06 mm instead of 0.05 mm: positions are in mm, so scale stays 1
+    f = pair.followup
+    n = int(f.nx * 0.05 / 0.06)
+    yy, xx = np.mgrid[0:n, 0:n] * 0.06
+    coarse = HeightMap(ndimage.map_coordinates(f.z, [yy / 0.05, xx / 0.05], order=1, cval=np.nan), 0.06, 0.06)
+    reg2 = register_surfaces(pair.baseline, coarse)
+    assert (reg2.dx_mm, reg2.dy_mm) == pytest.approx((-1.0, 0.8), abs=0.05)
+    assert reg2.rotation_deg == pytest.approx(-3.0, abs=0.2)
+    assert reg2.scale == pytest.approx(1.0, abs=0.002)
 
 
 def test_overlap_fraction_matches_geometry(patch):
