@@ -154,3 +154,16 @@ def test_reml_takes_the_global_maximum_at_the_boundary(backend):
     ours = pool_many(y[None], v[None], method="REML", backend=backend)
     assert float(np.ravel(est.params_["tau2"])[0]) == pytest.approx(0.0, abs=1e-6)
     assert ours.tau2[0] == 0.0
+
+
+def test_paule_mandel_matches_metafor_iterated_dl(bcg):
+    # metafor's iterated DL / SJ estimators converge to the Paule–Mandel root: tau² = 0.3181 (4 dp)
+    assert meta_analysis(*bcg, method="PM").tau2 == pytest.approx(REF["bcg_pm_tau2"], abs=5e-5)
+
+
+def test_smd_worked_example_matches_metafor():
+    d = read("dat_normand1999.csv")
+    s = slice(0, 4)
+    es = effect_sizes("SMD", m1i=d["m1i"][s], sd1i=d["sd1i"][s], n1i=d["n1i"][s], m2i=d["m2i"][s],
+                      sd2i=d["sd2i"][s], n2i=d["n2i"][s])
+    assert meta_analysis(es.yi, es.vi).tau2 == pytest.approx(REF["normand1999_smd_1to4_reml_tau2"], abs=5e-5)
