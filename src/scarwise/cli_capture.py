@@ -1,7 +1,8 @@
-"""``scarwise capture`` (photometric stereo) and ``scarwise colour`` (erythema and melanin maps).
+"""``scarwise capture`` (photometric stereo), ``scarwise colour`` (erythema and melanin maps) and
+``scarwise calibrate-lights`` (LIGHTS.json from photographs of a sphere).
 
-``cli.py`` wires them with ``app.command("capture")(capture_command)`` and
-``app.command("colour")(colour_command)``.
+``cli.py`` wires them with ``app.command("capture")(capture_command)``,
+``app.command("colour")(colour_command)`` and ``app.command("calibrate-lights")(calibrate_lights_command)``.
 """
 
 from __future__ import annotations
@@ -50,6 +51,38 @@ def capture_command(
               f"(median {summary['lights_used_median']:.0f} of {len(images)} lights used; "
               f"integrator {summary['method']})")
     out.print(f"[dim]Measure it with: scarwise measure {written}[/]")
+
+
+def calibrate_lights_command(
+    images: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False,
+                                                 help="Photographs of the sphere, one per light, in light order.")],
+    output: Annotated[Path, typer.Option("-o", "--output", dir_okay=False, help="LIGHTS.json to write.")],
+    kind: Annotated[str, typer.Option("--kind", help="chrome (mirror ball) or matte (white ball).")] = "chrome",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+) -> None:
+    """Light directions from photographs of a chrome or matte sphere, written as LIGHTS.json."""
+    import json
+
+    from scarwise.capture import calibrate_sphere, load_images
+
+    with user_errors():
+        if kind not in ("chrome", "matte"):
+            raise InvalidParameterError(f"--kind {kind!r} unknown; choose chrome or matte")
+        lights = calibrate_sphere(load_images(images), kind=kind)  # type: ignore[arg-type]
+        data = lights.to_json()
+        try:
+            output.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise InvalidParameterError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    if as_json:
+        emit_json({**data, "output": str(output)})
+        return
+    out = Console()
+    for k, (d, s) in enumerate(zip(data["directions"], data["intensities"], strict=True)):
+        elevation = float(np.degrees(np.arcsin(np.clip(d[2], -1, 1))))
+        azimuth = float(np.degrees(np.arctan2(d[1], d[0])))
+        out.print(f"light {k}: azimuth {azimuth:6.1f}°, elevation {elevation:5.1f}°, intensity {s:.3f}")
+    out.print(f"written to {output}")
 
 
 def _parse_box(text: str | None) -> tuple[int, int, int, int] | None:

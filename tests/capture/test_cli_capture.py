@@ -11,7 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from scarwise.capture import Lights, photometric_stereo, render_images
-from scarwise.cli_capture import capture_command, colour_command
+from scarwise.cli_capture import calibrate_lights_command, capture_command, colour_command
 from scarwise.surface.synthetic import make_skin_patch
 
 from .conftest import ring_lights
@@ -20,6 +20,7 @@ from .test_colour import reflectance
 app = typer.Typer()
 app.command("capture")(capture_command)
 app.command("colour")(colour_command)
+app.command("calibrate-lights")(calibrate_lights_command)
 runner = CliRunner()
 PX = 0.05
 
@@ -129,3 +130,32 @@ def test_colour_errors(small_capture, tmp_path):
     scan = write_surface(small_capture[5].surface, tmp_path / "scan.x3p")
     r = runner.invoke(app, ["colour", str(photo), "--scan", str(scan)])
     assert r.exit_code == 2 and "registered" in r.output
+
+
+def test_calibrate_lights_then_capture(tmp_path, small_capture):
+    """Sphere photos -> LIGHTS.json -> capture, the way a clinic would set up a ring of lights."""
+    _, paths, _, _, lights, _ = small_capture
+    yy, xx = np.mgrid[0:160, 0:160].astype(float)
+    u, v = (xx - 80) / 70, (yy - 80) / 70
+    inside = u**2 + v**2 < 1
+    n = np.stack([u, v, np.sqrt(np.clip(1 - u**2 - v**2, 0, None))], axis=-1)
+    refl = 2 * n[..., 2:3] * n - np.array([0.0, 0.0, 1.0])
+    sphere = []
+    for k, d in enumerate(lights.directions):
+        glint = np.exp(-0.5 * (np.arccos(np.clip(refl @ d, -1, 1)) / np.deg2rad(1.5)) ** 2)
+        p = tmp_path / f"sphere{k}.png"
+        iio.imwrite(p, np.round(np.clip(np.where(inside, 0.1 + glint, 0), 0, 1) * 65535).astype(np.uint16))
+        sphere.append(str(p))
+    out = tmp_path / "lights.json"
+    r = runner.invoke(app, ["calibrate-lights", *sphere, "-o", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    found = np.asarray(json.loads(out.read_text())["directions"])
+    angles = np.degrees(np.arccos(np.clip((found * lights.directions).sum(1), -1, 1)))
+    assert angles.max() < 2.0
+    r = runner.invoke(app, ["capture", *map(str, paths), "--lights", str(out), "--pixel-mm", str(PX),
+                            "-o", str(tmp_path / "scan.x3p"), "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["valid_fraction"] > 0.99
+    r = runner.invoke(app, ["calibrate-lights", *sphere, "-o", str(out), "--kind", "glass"])
+    assert r.exit_code == 2 and "chrome or matte" in r.output
+    r = runner.invoke(app, ["calibrate-lights", *sphere[:2], "-o", str(out)])
+    assert r.exit_code == 2 and "at least 3" in r.output
