@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 
+import numba
 import numpy as np
 import scipy.fft
 from numpy.typing import NDArray
@@ -66,6 +68,57 @@ def _acf_window(d32: NDArray[np.float32], h: tuple[int, int]) -> NDArray[np.floa
     lag_x = np.arange(-h[1], h[1] + 1)
     acf = circular[np.ix_(lag_y % size[0], lag_x % size[1])].astype(np.float64)
     return acf / np.outer(ny - np.abs(lag_y), nx - np.abs(lag_x))
+
+
+@functools.cache
+def make_ray_crossings() -> Callable[..., NDArray[np.int64]]:
+    """Compiled kernel: per ray, the first sample where the cubic-spline ACF is closest to the threshold.
+
+    ``coef`` are cubic B-spline coefficients of the ACF window (``ndimage.spline_filter``), the
+    rays run from ``(cy, cx)`` to ``(cy, cx) + offsets[r]`` in ``n`` samples ``linspace(0, 1, n)``:
+    what ``ndimage.map_coordinates(order=3)`` followed by ``argmin`` gives, without the point
+    arrays (every sample is at least the margin inside the window).
+    """
+
+    @numba.njit(cache=True, nogil=True)
+    def ray_crossings(coef, cy, cx, offsets, n, threshold):
+        out = np.empty(offsets.shape[0], np.int64)
+        step = 1.0 / (n - 1)
+        wy = np.empty(4)
+        wx = np.empty(4)
+        for r in range(offsets.shape[0]):
+            oy = offsets[r, 0]
+            ox = offsets[r, 1]
+            best = np.inf
+            arg = 0
+            for k in range(n):
+                t = k * step if k < n - 1 else 1.0
+                y = cy + oy * t
+                x = cx + ox * t
+                iy = int(np.floor(y))
+                ix = int(np.floor(x))
+                fy = y - iy
+                fx = x - ix
+                for w, f in ((wy, fy), (wx, fx)):
+                    g = 1.0 - f
+                    w[0] = g * g * g / 6.0
+                    w[1] = (3.0 * f * f * f - 6.0 * f * f + 4.0) / 6.0
+                    w[2] = (-3.0 * f * f * f + 3.0 * f * f + 3.0 * f + 1.0) / 6.0
+                    w[3] = f * f * f / 6.0
+                v = 0.0
+                for a in range(4):
+                    row = 0.0
+                    for b in range(4):
+                        row += coef[iy - 1 + a, ix - 1 + b] * wx[b]
+                    v += row * wy[a]
+                d = abs(v - threshold)
+                if d < best:
+                    best = d
+                    arg = k
+            out[r] = arg
+        return out
+
+    return ray_crossings
 
 
 def _first_window(d32: NDArray[np.float32]) -> tuple[int, int]:
@@ -122,6 +175,7 @@ def acf_parameters(centred_mm: NDArray[np.float64], dx_mm: float, dy_mm: float) 
     touches = (hy == ny - 1 and (region[0].any() or region[-1].any())) or (
         hx == nx - 1 and (region[:, 0].any() or region[:, -1].any())
     )
+    clipped = rows[0] < _MARGIN or rows[-1] > 2 * hy - _MARGIN or cols[0] < _MARGIN or cols[-1] > 2 * hx - _MARGIN
     acf, region = acf[r0:r1, c0:c1], region[r0:r1, c0:c1]
     hy, hx = hy - r0, hx - c0  # the zero lag in the cropped window
     edge = region ^ ndimage.binary_dilation(region, iterations=1)
@@ -131,12 +185,15 @@ def acf_parameters(centred_mm: NDArray[np.float64], dx_mm: float, dy_mm: float) 
     centre = np.array([hy, hx])
     t = np.linspace(0.0, 1.0, _RAY_SAMPLES)
     offsets = idx - centre
-    coords = np.array(
-        [(centre[0] + offsets[:, 0, None] * t[None, :]).ravel(), (centre[1] + offsets[:, 1, None] * t[None, :]).ravel()]
-    )
-    along = ndimage.map_coordinates(acf, coords, order=3).reshape(len(idx), _RAY_SAMPLES)
+    if clipped:  # rays reach the map's lag limit: scipy's own boundary handling, as surfalize
+        rows_t = (centre[0] + offsets[:, 0, None] * t[None, :]).ravel()
+        cols_t = (centre[1] + offsets[:, 1, None] * t[None, :]).ravel()
+        along = ndimage.map_coordinates(acf, np.array([rows_t, cols_t]), order=3).reshape(len(idx), _RAY_SAMPLES)
+        crossing = np.argmin(np.abs(along - threshold), axis=1)
+    else:  # every ray at least the margin inside: the same cubic spline, compiled
+        coef = ndimage.spline_filter(acf, order=3, mode="mirror")
+        crossing = make_ray_crossings()(coef, float(hy), float(hx), offsets.astype(np.float64), _RAY_SAMPLES, threshold)
     distances = np.linalg.norm(offsets * np.array([dy_mm, dx_mm]), axis=1)
-    crossing = np.argmin(np.abs(along - threshold), axis=1)
     lengths = distances * t[crossing]
     shortest, longest = float(lengths.min()), float(lengths.max())
     return {"Sal": shortest, "Str": math.nan if touches else shortest / longest}
