@@ -8,7 +8,9 @@ Times are medians of ``--repeat`` runs (at least 3) in this process, after a war
 time (numba compilation or cache loading included) is reported as ``compile_s``. No photometric-
 stereo library is installed as a peer; ``lstsq_s`` is, for scale, plain least squares over every
 observation (Woodham 1980, ``numpy.linalg.lstsq`` on all pixels at once, no shadow or highlight
-rejection), which is the normals step only.
+rejection), which is the normals step only. ``cpu_s`` is the median process CPU time (all
+threads) of the timed calls and ``load_avg`` the machine's 1-minute load when the line was
+printed: on a shared machine, wall times above ``cpu_s / threads`` are other processes' load.
 
 - ``capture``: ``photometric_stereo`` on an in-memory (8, N, N) float32 stack: robust normals
   (``normals_s``) plus DCT integration (``integrate_s``), to a HeightMap in mm.
@@ -23,11 +25,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
 import tifffile
 
@@ -50,16 +54,23 @@ def ring_lights(n: int = 8, elevation_deg: float = 50.0) -> Lights:
     return Lights(np.stack([np.cos(e) * np.cos(az), np.cos(e) * np.sin(az), np.full(n, np.sin(e))], axis=1))
 
 
-def timed(fn, repeat: int) -> tuple[float, float]:
-    """(warm-up seconds, median seconds of ``repeat`` further calls)."""
+def timed(fn, repeat: int, cpu: list[float] | None = None) -> tuple[float, float]:
+    """(warm-up seconds, median wall seconds of ``repeat`` further calls).
+
+    ``cpu``, when given, receives the median process CPU seconds (all threads) of those calls:
+    on a shared machine it shows the work done independently of other processes' load.
+    """
     t0 = time.perf_counter()
     fn()
     warm = time.perf_counter() - t0
-    times = []
+    times, cpus = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    if cpu is not None:
+        cpu.append(statistics.median(cpus))
     return warm, statistics.median(times)
 
 
@@ -77,7 +88,9 @@ def main() -> None:
                            noise=0.004, seed=1)
     size = f"{len(lights)}x{n}x{n}"
 
-    compile_s, ours_s = timed(lambda: photometric_stereo(images, lights, pixel_mm=PIXEL_MM, method="dct"), repeat)
+    cpu: list[float] = []
+    compile_s, ours_s = timed(lambda: photometric_stereo(images, lights, pixel_mm=PIXEL_MM, method="dct"), repeat,
+                              cpu)
     _, normals_s = timed(lambda: estimate_normals(images, lights), repeat)
     p, q = estimate_normals(images, lights).slopes()
     _, integrate_s = timed(lambda: integrate_slopes(p, q, dx_mm=PIXEL_MM, dy_mm=PIXEL_MM, method="dct"), repeat)
@@ -88,7 +101,8 @@ def main() -> None:
     rms_um = float(np.nanstd(err - np.nanmean(err)) * 1000)
     print(f"bench: capture size={size} ours_s={ours_s:.4f} peer=none peer_s=nan ratio=nan "
           f"compile_s={compile_s:.3f} normals_s={normals_s:.4f} integrate_s={integrate_s:.4f} "
-          f"lstsq_s={lstsq_s:.4f} height_rms_err_um={rms_um:.2f} target_s=5", flush=True)
+          f"lstsq_s={lstsq_s:.4f} cpu_s={cpu[0]:.3f} threads={numba.get_num_threads()} "
+          f"load_avg={os.getloadavg()[0]:.1f} height_rms_err_um={rms_um:.2f} target_s=5", flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
@@ -98,9 +112,10 @@ def main() -> None:
             paths.append(path)
         lights_path = Path(tmp) / "lights.json"
         lights_path.write_text(json.dumps({"directions": lights.directions.tolist()}))
-        _, files_s = timed(lambda: capture_scan(paths, lights_path, pixel_mm=PIXEL_MM, method="dct"), repeat)
+        cpu = []
+        _, files_s = timed(lambda: capture_scan(paths, lights_path, pixel_mm=PIXEL_MM, method="dct"), repeat, cpu)
     print(f"bench: capture_files size={size} ours_s={files_s:.4f} peer=none peer_s=nan ratio=nan "
-          f"compile_s=0 format=tiff16", flush=True)
+          f"compile_s=0 cpu_s={cpu[0]:.3f} load_avg={os.getloadavg()[0]:.1f} format=tiff16", flush=True)
 
 
 if __name__ == "__main__":
