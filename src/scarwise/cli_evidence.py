@@ -31,6 +31,7 @@ from scarwise.evidence import (
     load_studies,
     meta_analysis,
     pool_evidence,
+    regression_by_category,
     subgroup_analysis,
     trim_and_fill,
 )
@@ -183,6 +184,13 @@ def meta_command(
             data["subgroups"] = {"q_between": sub.q_between, "df": sub.df, "p": _finite(sub.p), "groups": [
                 {"name": g, **(r.to_json() if r is not None else {"k": 1, "estimate": s[0], "se": math.sqrt(s[1])})}
                 for g, r, s in zip(sub.groups, sub.results, sub.single_study, strict=True)]}
+            if len(sub.groups) >= 2 and result.k > len(sub.groups):
+                reg_method = result.method if result.method in ("FE", "DL", "ML") else "REML"
+                mr = regression_by_category(es.yi, es.vi, groups, method=reg_method)
+                data["regression"] = {"method": reg_method, "tau2": mr.tau2, "qm": mr.qm, "qm_p": mr.qm_p,
+                                      "qe": mr.qe, "qe_p": mr.qe_p, "coefficients": [
+                                          {"name": n, "estimate": b, "se": se, "p": p}
+                                          for n, b, se, p in zip(mr.names, mr.coef, mr.se, mr.p, strict=True)]}
         exp = measure in RATIO_MEASURES
         if plot is not None:
             forest_plot(labels, es.yi, es.vi, plot, result=result, subgroups=sub, groups=groups, lang=lang,

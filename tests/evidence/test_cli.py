@@ -41,6 +41,7 @@ def test_meta_methods_hksj_subgroups_and_plots(tmp_path):
                                    "--cumulative", str(tmp_path / "cum.png"), "--lang", "ar"]))
     assert dl["method"] == "DL" and dl["hksj"] is True
     assert [g["name"] for g in dl["subgroups"]["groups"]] == ["random", "alternate", "systematic"]
+    assert dl["regression"]["method"] == "DL" and len(dl["regression"]["coefficients"]) == 3
     for name in ("forest.svg", "funnel.png", "cum.png"):
         assert (tmp_path / name).stat().st_size > 5_000
 
