@@ -89,6 +89,52 @@ def region_from_surface(
     return ScarRegion(depth, labels, Grid(surface.ny, surface.nx, surface.dx_mm, surface.dy_mm))
 
 
+def region_from_labels(
+    surface: HeightMap, skin_level_mm: NDArray[np.float64], labels: NDArray[np.integer],
+    scars: Sequence[ScarMeasurement] = (),
+) -> ScarRegion:
+    """Build the region from a surface, its skin level and a scar label image (0 = no scar).
+
+    This is what ``scarwise.surface.measure.measure_surface`` returns as ``skin_level_mm`` and
+    ``labels``. Raised (hypertrophic) scars in ``scars`` are dropped: there is no void to fill.
+    """
+    check_same_shape(surface.z, skin_level_mm, labels, names=("surface.z", "skin_level_mm", "labels"))
+    depth = np.clip(np.nan_to_num(skin_level_mm - surface.z, nan=0.0), 0.0, None)
+    lab = np.asarray(labels).astype(np.int64)
+    raised = [s.id for s in scars if s.type == "hypertrophic" or s.depth_mm <= 0]
+    if raised:
+        lab = np.where(np.isin(lab, raised), 0, lab)
+    return ScarRegion(depth, lab, Grid(surface.ny, surface.nx, surface.dx_mm, surface.dy_mm))
+
+
+def coarsen_region(region: ScarRegion, factor: int) -> ScarRegion:
+    """Average ``factor`` x ``factor`` blocks (trailing rows/columns dropped) to speed up a simulation.
+
+    The void depth is block-averaged (void volume kept); a block takes the scar id that covers
+    most of it when scars cover at least half of it, else 0.
+    """
+    if not isinstance(factor, (int, np.integer)) or factor < 1:
+        raise InvalidParameterError(f"coarsening factor must be a whole number >= 1, got {factor!r}")
+    if factor == 1:
+        return region
+    ny, nx = region.grid.ny // factor, region.grid.nx // factor
+    if ny < 2 or nx < 2:
+        raise InvalidParameterError(f"coarsening by {factor} leaves fewer than 2 x 2 cells; use a smaller factor")
+    d = region.depth0_mm[: ny * factor, : nx * factor].reshape(ny, factor, nx, factor).mean(axis=(1, 3))
+    blocks = region.labels[: ny * factor, : nx * factor].reshape(ny, factor, nx, factor).transpose(0, 2, 1, 3)
+    blocks = blocks.reshape(ny, nx, factor * factor)
+    labels = np.zeros((ny, nx), dtype=np.int64)
+    best = np.zeros((ny, nx), dtype=np.int64)
+    for k in region.scar_ids:
+        count = (blocks == k).sum(axis=2)
+        take = count > best
+        labels[take] = k
+        best = np.where(take, count, best)
+    labels[(blocks > 0).sum(axis=2) * 2 < factor * factor] = 0
+    grid = Grid(ny, nx, region.grid.dx_mm * factor, region.grid.dy_mm * factor)
+    return ScarRegion(d, labels, grid)
+
+
 def synthetic_region(*, n: int = 96, dx_mm: float = 0.0625) -> ScarRegion:
     """A small analytic region with three scars (icepick cone, boxcar, rolling), for tests and benchmarks.
 
