@@ -75,6 +75,13 @@ def test_missing_points_and_different_pixel_sizes():
     assert reg2.scale == pytest.approx(1.0, abs=0.002)
 
 
+def test_rigid_option_keeps_scale_one(patch):
+    pair = make_pair(patch, theta_deg=4.0, shift_mm=(0.5, 0.5))
+    reg = register_surfaces(pair.baseline, pair.followup, estimate_scale=False)
+    assert reg.scale == pytest.approx(1.0, abs=1e-9)
+    assert reg.rotation_deg == pytest.approx(4.0, abs=0.2)
+
+
 def test_overlap_fraction_matches_geometry(patch):
     pair = make_pair(patch, shift_mm=(4.0, 0.0))
     reg = register_surfaces(pair.baseline, pair.followup)

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from scarwise.core import HeightMap
-from scarwise.surface.register._prepare import block_mean, smooth_nan
+from scarwise.surface.register._prepare import block_pyramid, smooth_nan
 
 #: Tukey biweight tuning constant in robust standard deviations (95% efficiency for Gaussian noise).
 TUKEY_C = 4.685
@@ -66,17 +66,16 @@ class _Level:
     pixel: tuple[float, float]  # follow-up level pixel (x, y) in mm
 
 
-def _level_image(surface: HeightMap, valid: NDArray, factor: int,
+def _level_image(surface: HeightMap, small: NDArray, factor: int,
                  ) -> tuple[NDArray, tuple[float, float], tuple[float, float]]:
-    small = block_mean(surface.z, valid, factor, factor)
     px, py = surface.dx_mm * factor, surface.dy_mm * factor
     origin = (0.5 * (px - surface.dx_mm), 0.5 * (py - surface.dy_mm))
     return smooth_nan(small, 1.0), origin, (px, py)
 
 
-def _make_level(baseline: HeightMap, followup: HeightMap, valid: tuple[NDArray, NDArray], factor: int) -> _Level:
-    bz, bo, bp = _level_image(baseline, valid[0], factor)
-    fz, fo, fp = _level_image(followup, valid[1], factor)
+def _make_level(baseline: HeightMap, followup: HeightMap, pyramids: tuple[dict, dict], factor: int) -> _Level:
+    bz, bo, bp = _level_image(baseline, pyramids[0][factor], factor)
+    fz, fo, fp = _level_image(followup, pyramids[1][factor], factor)
     stride = max(1, int(np.ceil(np.sqrt(bz.size / MAX_POINTS))))
     ii, jj = np.mgrid[0 : bz.shape[0] : stride, 0 : bz.shape[1] : stride]
     zb = bz[ii, jj].ravel()
@@ -107,8 +106,12 @@ def refine(
     centre: NDArray,
     *,
     start_factor: int,
+    rigid: bool = False,
 ) -> FineResult:
-    """Refine p_follow = A (p_base - centre) + b from a coarse start, coarse to fine."""
+    """Refine p_follow = A (p_base - centre) + b from a coarse start, coarse to fine.
+
+    ``rigid`` keeps A a pure rotation (scale 1) by renormalising (a, s) after every step.
+    """
     a_s = np.array([a0[0, 0], a0[1, 0]], dtype=np.float64)  # (a, s)
     b = np.asarray(b0, dtype=np.float64).copy()
     plane = np.full(3, np.nan)
@@ -121,11 +124,12 @@ def refine(
         factors.append(f)
         f //= 2
     factors.append(finest)
-    valid = (baseline.valid, followup.valid)
+    pyramids = (block_pyramid(baseline.z, baseline.valid, set(factors)),
+                block_pyramid(followup.z, followup.valid, set(factors)))
     iterations = 0
     half = 0.5 * max(baseline.nx * baseline.dx_mm, baseline.ny * baseline.dy_mm)
     for factor in factors:
-        level = _make_level(baseline, followup, valid, factor)
+        level = _make_level(baseline, followup, pyramids, factor)
         xc = level.base_xy[0] - centre[0]
         yc = level.base_xy[1] - centre[1]
         for _ in range(MAX_ITER):
@@ -153,6 +157,8 @@ def refine(
             except np.linalg.LinAlgError:
                 break
             a_s += step[:2]
+            if rigid:
+                a_s /= np.hypot(*a_s)
             b += step[2:4]
             plane += step[4:]
             move = (abs(step[0]) + abs(step[1])) * half + np.hypot(step[2], step[3])

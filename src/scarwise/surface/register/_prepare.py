@@ -40,6 +40,26 @@ def block_mean(z: NDArray[np.float64], valid: NDArray[np.bool_], fy: int, fx: in
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
+def _sum2(a: NDArray) -> NDArray:
+    a = a[: a.shape[0] // 2 * 2, : a.shape[1] // 2 * 2]
+    a = a[0::2] + a[1::2]
+    return a[:, 0::2] + a[:, 1::2]
+
+
+def block_pyramid(z: NDArray[np.float64], valid: NDArray[np.bool_], factors: set[int]) -> dict[int, NDArray]:
+    """:func:`block_mean` for several power-of-two factors at once, each level from the one below."""
+    out: dict[int, NDArray] = {}
+    if 1 in factors:
+        out[1] = np.where(valid, z, np.nan)
+    total, count, f = np.where(valid, z, 0.0), valid.astype(np.float64), 1
+    while f < max(factors):
+        total, count, f = _sum2(total), _sum2(count), 2 * f
+        if f in factors:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[f] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return out
+
+
 def resample_to_pixel(
     z: NDArray[np.float64], dy_mm: float, dx_mm: float, pixel_mm: float
 ) -> tuple[NDArray, tuple[float, float]]:

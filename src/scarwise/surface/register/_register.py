@@ -231,7 +231,7 @@ def register_surfaces(
     extent = max(baseline.nx * baseline.dx_mm, baseline.ny * baseline.dy_mm)
     # Start the pyramid a few coarse pixels wide: the coarse answer is good to about one of them.
     start = 2 ** math.ceil(math.log2(max(1.0, START_COARSE_PIXELS * extent / COARSE_SIZE_PX / baseline.dx_mm)))
-    fine = refine(baseline, followup, minv, b0, centre, start_factor=start)
+    fine = refine(baseline, followup, minv, b0, centre, start_factor=start, rigid=not estimate_scale)
     linear = np.linalg.inv(fine.a)  # follow-up -> baseline
     t = centre - linear @ fine.b
     scale = float(math.sqrt(abs(np.linalg.det(linear))))
