@@ -12,8 +12,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from scarwise.cli import emit_json, user_errors
-
 
 def _fmt(value: float | None, spec: str) -> str:
     return "—" if value is None else format(value, spec)
@@ -62,6 +60,8 @@ def compare_command(
     plot: Annotated[Path | None, typer.Option("--plot", help="Write the before/after figure (PNG) here.")] = None,
 ) -> None:
     """Align a follow-up scan onto the baseline and report the change of each scar."""
+    # Imported here, not at the top: cli.py imports this module to wire the command.
+    from scarwise.cli import emit_json, user_errors
     from scarwise.surface.io import read_surface
     from scarwise.surface.register import compare_surfaces
 

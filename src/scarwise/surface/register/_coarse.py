@@ -1,5 +1,5 @@
 """Coarse registration at reduced resolution: Fourier–Mellin for rotation and scale, then masked
-phase correlation (Padfield 2012, as scikit-image implements it) for the translation.
+normalised cross-correlation (Padfield 2012) for the translation.
 
 Both scans are detrended, brought to one square pixel of about a 256th of the larger field,
 band-passed (form above ``highpass_mm`` removed) and compared there. The magnitude spectrum does
@@ -85,8 +85,9 @@ def _rotation_scale(base: _Coarse, follow: _Coarse) -> tuple[float, float]:
     n = int(2 ** np.ceil(np.log2(max(*base.image.shape, *follow.image.shape))))
     pb, klog = _log_polar_spectrum(base.image, base.mask, n)
     pf, _ = _log_polar_spectrum(follow.image, follow.mask, n)
-    # Only radii from a tenth to three quarters of Nyquist: below is window leakage, above noise.
-    r0, r1 = int(pb.shape[1] * 0.35), int(pb.shape[1] * 0.95)  # log scaling: these are mid radii
+    # Log-radius columns 35-95%, i.e. radii R**0.35 to R**0.95 (about 7 to 190 of 256 pixels):
+    # below is the window's leakage around DC, above the aliased corners.
+    r0, r1 = int(pb.shape[1] * 0.35), int(pb.shape[1] * 0.95)
     shift, _, _ = phase_cross_correlation(pb[:, r0:r1], pf[:, r0:r1], upsample_factor=4, normalization=None)
     angle = np.deg2rad(shift[0] * 360.0 / POLAR_ANGLES)
     scale = float(np.exp(-shift[1] / klog))
