@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from scarwise.core import ScarwiseError
+from scarwise._cli_common import JsonOpt, PixelOpt, emit_json, err, user_errors
+
+__all__ = ["JsonOpt", "PixelOpt", "app", "emit_json", "err", "user_errors"]
 
 app = typer.Typer(
     help="scarwise: measure acne scars in 3D, simulate and weigh regenerative therapies.",
@@ -22,36 +20,6 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
-err = Console(stderr=True)
-
-PixelOpt = Annotated[
-    float | None,
-    typer.Option("--pixel-mm", help="Pixel size in mm; overrides the file's (with a warning).", min=0.0),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn a ScarwiseError into a message on stderr and exit code 2; show warnings on stderr."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            yield
-        except ScarwiseError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False)
-            raise typer.Exit(code=2) from None
-        finally:
-            for w in caught:
-                if issubclass(w.category, UserWarning):
-                    err.print(f"[yellow]warning:[/] {w.message}", highlight=False)
-
-
-def emit_json(data: dict[str, Any]) -> None:
-    """Print one JSON object on stdout."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
-
-
 def _measure_table(result: Any, title: str) -> tuple[Table, Table]:
     iso = Table(title=f"ISO 25178 — {title}", title_justify="left")
     iso.add_column("parameter")
@@ -143,6 +111,18 @@ def demo(
     console.print(f"measure JSON: {json_path}")
     console.print(f"scar map PNG: {png_path}")
     console.print(f"[dim]Measure it again with: scarwise measure {scan_path} --plot map.png[/]")
+
+
+def _register_commands() -> None:
+    """Attach the commands that live in their own modules (each a thin wrapper)."""
+    from scarwise.cli_capture import calibrate_lights_command, capture_command, colour_command
+
+    app.command("capture")(capture_command)
+    app.command("colour")(colour_command)
+    app.command("calibrate-lights")(calibrate_lights_command)
+
+
+_register_commands()
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from scarwise.cli import emit_json, user_errors
+from scarwise._cli_common import emit_json, user_errors
 from scarwise.core import InvalidParameterError, MissingPixelSizeError
 
 
