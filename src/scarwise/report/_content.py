@@ -52,7 +52,7 @@ class PooledView:
     estimate: Sourced
     ci: Sourced
     pi: Sourced
-    direction: str
+    direction: Sourced
     chart_svg: str
     values: dict[str, float]  # estimate, ci_lb, ci_ub, pi_lb, pi_ub on the shown scale
 
@@ -138,7 +138,7 @@ def _pooled_view(pe: PooledEvidence, ev: OptionEvidence, lang: str, t: Any, note
         estimate=Sourced(f(vals["estimate"]), n),
         ci=Sourced(f"{t('ci')}: {f(vals['ci_lb'])} – {f(vals['ci_ub'])}", n),
         pi=Sourced(f"{t('pi')}: {f(vals['pi_lb'])} – {f(vals['pi_ub'])}" if pi_ok else f"{t('pi')}: —", n),
-        direction=direction,
+        direction=Sourced(direction, n),
         chart_svg=range_bar_svg(vals["estimate"], (vals["ci_lb"], vals["ci_ub"]),
                                 (vals["pi_lb"], vals["pi_ub"]) if pi_ok else None, null_value=null,
                                 log_scale=ratio),
