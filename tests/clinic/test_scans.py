@@ -173,3 +173,36 @@ def test_real_measurement_end_to_end(world, client, tmp_path):
     np.testing.assert_allclose(body["result"]["iso25178"]["Sa"], expected["iso25178"]["Sa"], rtol=1e-9)
     png = client.get(f"/api/scans/{r.json()['id']}/map.png", headers=world.headers())
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+
+
+def test_oversized_upload_refused_from_its_header():
+    import asyncio
+
+    from scarwise.clinic._app import _UploadLimit
+
+    reached, sent = [], []
+
+    async def inner(scope, receive, send):
+        reached.append(scope["path"])
+
+    async def send(message):
+        sent.append(message)
+
+    limit = _UploadLimit(inner, max_bytes=2**20)
+    scope = {"type": "http", "method": "POST", "path": "/api/patients/1/scans",
+             "headers": [(b"content-length", str(2**40).encode())]}
+    asyncio.run(limit(scope, None, send))
+    assert reached == [] and sent[0]["status"] == 413
+    asyncio.run(limit({**scope, "headers": [(b"content-length", b"100")]}, None, send))
+    assert reached == ["/api/patients/1/scans"]
+
+
+def test_openapi_documents_the_contract(client):
+    doc = client.get("/api/openapi.json").json()
+    paths = doc["paths"]
+    for path in ("/api/auth/token", "/api/patients", "/api/patients/{patient_id}",
+                 "/api/patients/{patient_id}/consents",
+                 "/api/patients/{patient_id}/scans", "/api/scans/{scan_id}"):
+        assert path in paths, path
+    assert "202" in paths["/api/patients/{patient_id}/scans"]["post"]["responses"]
+    assert "/login" not in paths  # pages stay out of the API document

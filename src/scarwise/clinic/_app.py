@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from scarwise.clinic import pages
 from scarwise.clinic._db import make_engine, make_sessionmaker, migrate
 from scarwise.clinic._errors import RateLimitedError
 from scarwise.clinic._scans import BlobStore, fail_dead_scans
@@ -20,6 +23,23 @@ def _wants_html(request: Request) -> bool:
     """Pages answer HTML unless the client asks for JSON only; the API always answers JSON."""
     accept = request.headers.get("accept", "")
     return not request.url.path.startswith("/api") and ("text/html" in accept or "json" not in accept)
+
+
+class _UploadLimit:
+    """ASGI middleware: 413 from Content-Length, before a large upload is received and spooled."""
+
+    def __init__(self, app: Any, *, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes  # the file plus room for the other form fields
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            length = dict(scope["headers"]).get(b"content-length", b"")
+            if length.isdigit() and int(length) > self.max_bytes:
+                message = (f"the upload is larger than {self.max_bytes / 2**20 - 1:g} MiB; crop the scan or raise "
+                           "SCARWISE_MAX_UPLOAD_MB")
+                await JSONResponse({"detail": message}, status_code=413)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -45,12 +65,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.security = Security(settings)
     app.state.blobs = BlobStore(settings.resolved_data_dir() / "blobs")
 
+    app.add_middleware(_UploadLimit, max_bytes=int(settings.max_upload_mb * 2**20) + 2**20)
+
     api = APIRouter(prefix="/api")
     for module in (auth, patients, scans, care):
         api.include_router(module.router)
     app.include_router(api)
-
-    from scarwise.clinic import pages
 
     pages.mount(app)
 

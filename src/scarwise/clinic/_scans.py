@@ -26,6 +26,8 @@ from scarwise.core.errors import ScarwiseError, TooLargeError, UnsupportedFormat
 #: Suffixes the measure module reads (used until ``scarwise.surface.io`` lists its own).
 KNOWN_SUFFIXES = (".x3p", ".tif", ".tiff", ".csv", ".xyz", ".ply", ".obj", ".npy", ".npz")
 _WORKER = f"{socket.gethostname()}:{os.getpid()}"
+_SLOTS: dict[int, threading.BoundedSemaphore] = {}
+_SLOTS_LOCK = threading.Lock()
 DIED = "the measurement stopped because its worker died (server restart?); upload the scan again"
 
 
@@ -92,8 +94,21 @@ def _beat(sessions: sessionmaker[Session], scan_id: int, **values: object) -> No
         db.commit()
 
 
+def _slots(n: int) -> threading.BoundedSemaphore:
+    with _SLOTS_LOCK:
+        return _SLOTS.setdefault(n, threading.BoundedSemaphore(n))
+
+
 def measure_scan(sessions: sessionmaker[Session], store: BlobStore, settings: Settings, scan_id: int) -> None:
-    """Measure one stored scan and write the result (or a readable error) to its row."""
+    """Measure one stored scan and write the result (or a readable error) to its row.
+
+    At most ``settings.scan_workers`` scans are measured at once; the others stay ``queued``.
+    """
+    with _slots(settings.scan_workers):
+        _measure(sessions, store, settings, scan_id)
+
+
+def _measure(sessions: sessionmaker[Session], store: BlobStore, settings: Settings, scan_id: int) -> None:
     from scarwise.surface.io import read_surface
     from scarwise.surface.measure import measure_surface
 

@@ -47,7 +47,7 @@ def create_clinic(db: Session, *, name: str) -> Clinic:
 
 
 def create_user(db: Session, *, clinic_id: int, email: str, password_hash: str, role: str) -> User:
-    if db.get(Clinic, clinic_id) is None if 0 < clinic_id <= MAX_ID else True:
+    if not 0 < clinic_id <= MAX_ID or db.get(Clinic, clinic_id) is None:
         raise NotFoundError(f"no clinic {clinic_id}; create it first with `scarwise admin create-clinic`")
     email = email.strip().lower()
     if db.scalar(select(User.id).where(User.email == email)) is not None:
