@@ -75,7 +75,7 @@ def height_parameters(z_mm: NDArray[np.float64], *, moments: tuple | None = None
         "Sa": s1 / n * UM_PER_MM,
         "Sq": sq_mm * UM_PER_MM,
         "Sp": hi * UM_PER_MM,
-        "Sv": -lo * UM_PER_MM,
+        "Sv": abs(lo) * UM_PER_MM,
         "Sz": (hi - lo) * UM_PER_MM,
         "Ssk": ssk,
         "Sku": sku,
