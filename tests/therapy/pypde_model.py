@@ -33,7 +33,8 @@ class RemodellingPDE(pde.PDEBase):
         r = self.r
         a, i, c, n, lab, mat = state
         s = c / (1.0 + c)
-        g = pde.ScalarField(c.grid, np.where(self.inv_cap > 0, np.maximum(1.0 - (lab.data + mat.data) * self.inv_cap, 0), 0))
+        room = np.maximum(1.0 - (lab.data + mat.data) * self.inv_cap, 0.0)
+        g = pde.ScalarField(c.grid, np.where(self.inv_cap > 0, room, 0.0))
         taxis = (n.gradient(BC) @ c.gradient(BC)) + n * c.laplace(BC)
         rates = [
             r.d_a * a.laplace(BC) - r.k_a * a,
@@ -52,7 +53,8 @@ class RemodellingPDE(pde.PDEBase):
         grad = grid.make_operator("gradient", bc=BC, backend=backend)
         inv_cap = self.inv_cap
         k_a, k_i, lam_c, q_a, q_i, chi = r.k_a, r.k_i, r.lam_c, r.q_a, r.q_i, r.chi
-        r_n, n_max, delta_n, k_fill, delta_l, m, delta_m = r.r_n, r.n_max, r.delta_n, r.k_fill, r.delta_l, r.m, r.delta_m
+        r_n, n_max, delta_n, k_fill = r.r_n, r.n_max, r.delta_n, r.k_fill
+        delta_l, m, delta_m = r.delta_l, r.m, r.delta_m
         d_a, d_c, d_n = r.d_a, r.d_c, r.d_n
 
         @numba.njit
