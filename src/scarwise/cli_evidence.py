@@ -64,8 +64,19 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(code=2) from None
 
 
+def _clean(value: Any) -> Any:
+    """JSON has no NaN or infinity: such numbers become null."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def _emit(data: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, allow_nan=False) + "\n")
+    sys.stdout.write(json.dumps(_clean(data), ensure_ascii=False, allow_nan=False) + "\n")
 
 
 def _finite(x: float) -> float | None:
@@ -167,13 +178,23 @@ def meta_command(
         result = meta_analysis(es.yi, es.vi, method=method, hksj=hksj, ci_level=level)
         data = meta_json(result, measure)
         data["studies"] = labels
+        data["egger"] = data["trim_and_fill"] = None
+        notes: list[str] = []
+        tf = None
         if result.k >= 3:
             reg = result.method if result.method in ("FE", "DL", "ML") else "REML"
-            eg = egger_test(es.yi, es.vi, method=reg)
-            data["egger"] = {"slope": eg.slope, "se": eg.se, "z": eg.stat, "p": eg.p, "method": reg}
-            tf = trim_and_fill(es.yi, es.vi, method=result.method)
-            data["trim_and_fill"] = {"side": tf.side, "k0": tf.k0, "estimate": tf.adjusted.estimate,
-                                     "ci_lb": tf.adjusted.ci_lb, "ci_ub": tf.adjusted.ci_ub}
+            try:   # both regress effects on standard errors: undefined when every study is equally precise
+                eg = egger_test(es.yi, es.vi, method=reg)
+                tf = trim_and_fill(es.yi, es.vi, method=result.method)
+            except ScarwiseError as exc:
+                notes.append(f"Egger's test and trim-and-fill skipped: {exc}")
+            else:
+                data["egger"] = {"slope": eg.slope, "se": eg.se, "z": eg.stat, "p": eg.p, "method": reg}
+                data["trim_and_fill"] = {"side": tf.side, "k0": tf.k0, "estimate": tf.adjusted.estimate,
+                                         "ci_lb": tf.adjusted.ci_lb, "ci_ub": tf.adjusted.ci_ub}
+        else:
+            notes.append("Egger's test and trim-and-fill need at least 3 studies")
+        data["notes"] = notes
         groups = None
         sub = None
         if by is not None:
@@ -196,7 +217,6 @@ def meta_command(
             forest_plot(labels, es.yi, es.vi, plot, result=result, subgroups=sub, groups=groups, lang=lang,
                         exp=exp, effect_label=measure, ci_level=level)
         if funnel is not None:
-            tf = trim_and_fill(es.yi, es.vi, method=result.method) if result.k >= 3 else None
             funnel_plot(es.yi, es.vi, funnel, estimate=result.estimate, lang=lang, exp=exp,
                         filled_yi=tf.filled_yi if tf else (), filled_vi=tf.filled_vi if tf else ())
         if cumulative_path is not None:

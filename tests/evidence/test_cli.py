@@ -53,6 +53,10 @@ def test_meta_means_and_precomputed(tmp_path):
     gen.write_text("study,yi,vi\nA,0.1,0.04\nB,0.3,0.02\nC,0.2,0.05\n")
     out = _json(runner.invoke(app, ["meta", str(gen), "--measure", "GEN", "--method", "FE", "--json"]))
     assert out["studies"] == ["A", "B", "C"] and out["tau2"] == 0.0
+    same = tmp_path / "same.csv"
+    same.write_text("yi,vi\n0.1,0.04\n0.3,0.04\n0.2,0.04\n")
+    out = _json(runner.invoke(app, ["meta", str(same), "--measure", "GEN", "--json"]))
+    assert out["egger"] is None and "differing precision" in out["notes"][0]
 
 
 @pytest.mark.parametrize(
@@ -65,6 +69,8 @@ def test_meta_means_and_precomputed(tmp_path):
         ("yi,vi\n0.1,0.1\n0.2,0\n", ["--measure", "GEN"], "> 0"),
         ("yi,vi\n0.1,0.1,3\n0.2,0.1\n", ["--measure", "GEN"], "3 fields"),
         ("yi,vi\n0.1,0.1\n0.2,0.1\n", ["--measure", "GEN", "--plot", "x.jpg"], ".png or .svg"),
+        ("yi,vi\n1e300,1e-300\n0.2,0.1\n", ["--measure", "GEN"], "rescale the data"),
+        ("", ["--measure", "GEN"], "is empty"),
     ],
 )
 def test_meta_errors_exit_2_with_a_message(tmp_path, content, args, match):

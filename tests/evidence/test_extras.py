@@ -34,6 +34,8 @@ def test_invalid_input():
         leave_one_out([0.1, 0.2], [0.1, 0.1])
     with pytest.raises(InvalidParameterError, match="k > p"):
         meta_regression([0.1, 0.2], [0.1, 0.1], np.ones((2, 2)))
+    with pytest.raises(InvalidParameterError, match="differing precision"):
+        egger_test([0.1, 0.2, 0.3], [0.1] * 3)
     with pytest.raises(InvalidParameterError, match="2 categories"):
         regression_by_category([0.1, 0.2, 0.3], [0.1] * 3, ["a", "a", "a"])
 

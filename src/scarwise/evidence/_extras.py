@@ -210,6 +210,8 @@ def egger_test(yi: ArrayLike, vi: ArrayLike, *, model: str = "rma", method: str 
     y, v = _vectors(yi, vi)
     if y.size < 3:
         raise InvalidParameterError("Egger's test needs at least 3 studies")
+    if np.ptp(v) <= 1e-12 * v.max():
+        raise InvalidParameterError("Egger's test needs studies of differing precision (all variances are equal)")
     x = np.column_stack([np.ones(y.size), np.sqrt(v)])
     if model == "rma":
         r = meta_regression(y, v, x, method=method)

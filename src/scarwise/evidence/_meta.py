@@ -76,6 +76,9 @@ class PooledBatch:
     converged: NDArray[np.bool_]
 
 
+_LIMIT = 1e100   # beyond this, weights and squares overflow float64
+
+
 def check_method(method: str) -> str:
     """Normalise an estimator name (case-insensitive; "EE" is an alias of "FE")."""
     name = str(method).upper()
@@ -102,6 +105,9 @@ def _as_batch(y: ArrayLike, v: ArrayLike, mask: ArrayLike | None):
         raise InvalidParameterError("effects and variances must be finite numbers (remove or fix missing rows)")
     if np.any(present_v <= 0):
         raise InvalidParameterError("sampling variances must be > 0; a study with variance 0 cannot be weighted")
+    if np.any(np.abs(present_y) > _LIMIT) or np.any(present_v > _LIMIT) or np.any(present_v < 1.0 / _LIMIT):
+        raise InvalidParameterError(f"effects must lie within ±{_LIMIT:.0e} and variances within "
+                                    f"{1 / _LIMIT:.0e}..{_LIMIT:.0e}; rescale the data (e.g. change units)")
     k = mask.sum(axis=-1)
     if np.any(k < 2):
         raise InvalidParameterError(f"each analysis needs at least 2 studies; got {int(k.min())}")
