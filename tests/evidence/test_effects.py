@@ -14,6 +14,7 @@ from scarwise.evidence import (
     log_risk_ratio,
     mean_difference,
     mean_sd_from_median_iqr,
+    mean_sd_from_median_range,
     paired_difference,
     paired_sensitivity,
     se_from_p,
@@ -111,3 +112,16 @@ def test_se_from_p_round_trip():
         assert se_from_p(est, p)[0] == pytest.approx(se)
         p_t = 2 * stats.t.sf(est / se, 14)
         assert se_from_p(est, p_t, df=14)[0] == pytest.approx(se)
+
+
+def test_median_range_conversion_against_expected_normal_extremes():
+    # Blom's approximation: the expected extreme of n normal draws is mu ± sd Φ⁻¹((n - 0.375)/(n + 0.25))
+    rng = np.random.default_rng(7)
+    n = 200
+    sims = rng.normal(5.0, 1.5, (4000, n))
+    lo, med, hi = sims.min(axis=1).mean(), np.median(sims, axis=1).mean(), sims.max(axis=1).mean()
+    mean, sd = mean_sd_from_median_range(lo, med, hi, n)
+    assert mean[0] == pytest.approx(5.0, abs=0.01)
+    assert sd[0] == pytest.approx(1.5, rel=0.02)
+    with pytest.raises(InvalidParameterError):
+        mean_sd_from_median_range(3, 5, 4, 20)

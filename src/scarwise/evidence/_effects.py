@@ -145,6 +145,18 @@ def mean_sd_from_median_iqr(q1: ArrayLike, median: ArrayLike, q3: ArrayLike, n: 
     return (a + m + b) / 3, (b - a) / (2 * stats.norm.ppf((0.75 * nn - 0.125) / (nn + 0.25)))
 
 
+def mean_sd_from_median_range(minimum: ArrayLike, median: ArrayLike, maximum: ArrayLike,
+                              n: ArrayLike) -> tuple[Array, Array]:
+    """Mean and SD from median and range (Wan et al. 2014, BMC Med Res Methodol 14:135, eqs 2 and 9).
+
+    mean ≈ (min + 2 m + max)/4; SD ≈ (max - min) / (2 Φ⁻¹((n - 0.375)/(n + 0.25))). Assumes normality.
+    """
+    a, m, b, nn = _arrays(minimum=minimum, median=median, maximum=maximum, n=n)
+    if np.any(b < a) or np.any(m < a) or np.any(m > b) or np.any(nn < 2):
+        raise InvalidParameterError("need min <= median <= max and n >= 2")
+    return (a + 2 * m + b) / 4, (b - a) / (2 * stats.norm.ppf((nn - 0.375) / (nn + 0.25)))
+
+
 def se_from_p(estimate: ArrayLike, p: ArrayLike, *, df: ArrayLike | None = None) -> Array:
     """Standard error of an estimate from its exact two-sided p-value (Cochrane Handbook §6.3.2).
 
