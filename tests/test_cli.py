@@ -127,3 +127,11 @@ def test_demo_writes_scan_json_and_png(tmp_path):
     assert (out / "demo-scar-map.png").stat().st_size > 10_000
     assert zipfile.is_zipfile(out / "demo-scan.x3p")
     assert str(out / "demo-scar-map.png") in result.stdout.replace("\n", "")
+
+
+def test_evidence_list_through_main_app():
+    result = runner.invoke(app, ["evidence", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["version"] and len(data["studies"]) >= 20
+    assert {"id", "first_author", "year", "verified"} <= set(data["studies"][0])

@@ -121,6 +121,11 @@ def _register_commands() -> None:
     app.command("colour")(colour_command)
     app.command("calibrate-lights")(calibrate_lights_command)
 
+    from scarwise.cli_evidence import evidence_app, meta_command
+
+    app.add_typer(evidence_app, name="evidence")
+    app.command("meta")(meta_command)
+
 
 _register_commands()
 
