@@ -116,3 +116,27 @@ def test_unrelated_surfaces_raise(patch):
     b = make_pair(other).baseline
     with pytest.raises(RegistrationError):
         register_surfaces(a, b)
+
+
+@pytest.fixture(scope="module")
+def cheek():
+    """A convex cheek (radius 40 mm) with tilt: form ~1 mm across the field, far above the scars."""
+    from scarwise.surface.synthetic import make_skin_patch
+
+    return make_skin_patch(nx=480, ny=480, pixel_mm=0.05, seed=9, n_scars=6, curvature_radius_mm=40.0,
+                           tilt=(0.03, -0.02))
+
+
+def test_curved_cheek_is_registered(cheek):
+    pair = make_pair(cheek, theta_deg=5.0, shift_mm=(2.0, 2.0), tilt=(0.01, 0.01), noise_um=1.0)
+    reg = register_surfaces(pair.baseline, pair.followup)
+    assert (reg.dx_mm, reg.dy_mm) == pytest.approx((2.0, 2.0), abs=0.05)
+    assert reg.rotation_deg == pytest.approx(5.0, abs=0.2)
+    assert reg.match > 0.9
+
+
+def test_small_overlap_on_curved_cheek_is_refused_not_misaligned(cheek):
+    # about 16% true overlap: a wrong alignment with more overlap must not slip through
+    pair = make_pair(cheek, theta_deg=1.0, shift_mm=(13.0, 2.0), noise_um=1.0)
+    with pytest.raises(RegistrationError):
+        register_surfaces(pair.baseline, pair.followup)

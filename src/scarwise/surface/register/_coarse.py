@@ -19,10 +19,12 @@ from skimage.registration import phase_cross_correlation
 from skimage.transform import warp_polar
 
 from scarwise.core import HeightMap
-from scarwise.surface.register._prepare import block_mean, detrend_plane, resample_to_pixel, smooth_nan
+from scarwise.surface.register._prepare import block_mean, detrend, resample_to_pixel, smooth_nan
 
 #: Long side of the coarse grid in pixels: large enough for rotation to ~0.5°, small enough to be fast.
 COARSE_SIZE_PX = 256
+#: Degree of the polynomial form (tilt, a cheek's curvature) removed before the coarse step.
+FORM_DEGREE = 4
 #: Form (curvature, tilt) above this wavelength scale is removed before the coarse step, in mm.
 HIGHPASS_MM = 1.0
 #: Band-passed heights are soft-clipped at this many robust standard deviations.
@@ -53,7 +55,7 @@ class _Coarse:
 
 
 def _coarse_image(surface: HeightMap, pixel_mm: float, highpass_mm: float) -> _Coarse:
-    z = detrend_plane(surface.z, surface.valid)
+    z = detrend(surface.z, surface.valid, degree=FORM_DEGREE)
     small, origin = resample_to_pixel(z, surface.dy_mm, surface.dx_mm, pixel_mm)
     low = smooth_nan(small, highpass_mm / pixel_mm, min_weight=0.05)
     band = small - low

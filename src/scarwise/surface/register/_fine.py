@@ -34,6 +34,9 @@ MAX_POINTS = 60_000
 #: The finest level has at most about this many samples (2048² maps stop at half resolution,
 #: where a pixel of 0.02 mm still puts the transform well inside 0.01 mm).
 MAX_LEVEL_POINTS = 1_100_000
+#: Band-pass (heights minus their Gaussian smoothing at this sigma, mm) for the match figure:
+#: skin texture and scar edges, not form or swelling.
+MATCH_BAND_MM = 0.5
 #: Gauss–Newton iterations per level at most; a level stops earlier once the warp moves less than
 #: STOP_PX pixels anywhere in the field.
 MAX_ITER = 12
@@ -49,6 +52,7 @@ class FineResult:
     centre: NDArray[np.float64]  # (2,)
     plane: NDArray[np.float64]  # (z0, zx, zy)
     sigma_mm: float  # robust standard deviation of the residuals
+    match: float  # robust correlation of the band-passed heights on the overlap (1: identical)
     residual_rms_mm: float  # RMS of inlier residuals
     inlier_fraction: float
     n_points: int
@@ -64,6 +68,8 @@ class _Level:
     grad: tuple[NDArray[np.float64], NDArray[np.float64]]  # d/dx, d/dy in mm/mm
     origin: tuple[float, float]  # follow-up mm position of its sample (0, 0)
     pixel: tuple[float, float]  # follow-up level pixel (x, y) in mm
+    base_image: NDArray[np.float64]  # smoothed baseline heights at this level
+    base_idx: tuple[NDArray, NDArray]  # (rows, cols) in base_image of the points
 
 
 def _level_image(surface: HeightMap, small: NDArray, factor: int,
@@ -82,7 +88,7 @@ def _make_level(baseline: HeightMap, followup: HeightMap, pyramids: tuple[dict, 
     xy = np.vstack([bo[0] + jj.ravel() * bp[0], bo[1] + ii.ravel() * bp[1]])
     ok = np.isfinite(zb)
     gy, gx = np.gradient(fz, fp[1], fp[0])
-    return _Level(factor, xy[:, ok], zb[ok], fz, (gx, gy), fo, fp)
+    return _Level(factor, xy[:, ok], zb[ok], fz, (gx, gy), fo, fp, bz, (ii.ravel()[ok], jj.ravel()[ok]))
 
 
 def _sample(level: _Level, pf: NDArray) -> tuple[NDArray, NDArray, NDArray]:
@@ -170,11 +176,32 @@ def refine(
     zf, _, _ = _sample(level, pf)
     ok = np.isfinite(zf)
     r = zf[ok] + plane[0] + plane[1] * xc[ok] + plane[2] * yc[ok] - level.base_z[ok]
+    linear = np.array([[a, -s], [s, a]])
     if r.size < 50:
-        return FineResult(np.array([[a, -s], [s, a]]), b, np.asarray(centre, float), plane,
-                          np.inf, np.inf, 0.0, int(r.size), iterations)
+        return FineResult(linear, b, np.asarray(centre, float), plane, np.inf, -1.0, np.inf, 0.0, int(r.size),
+                          iterations)
     sigma = _robust_sigma(r)
     inlier = np.abs(r - np.median(r)) < INLIER_SIGMAS * sigma
     rms = float(np.sqrt(np.mean(r[inlier] ** 2))) if inlier.any() else np.inf
-    return FineResult(np.array([[a, -s], [s, a]]), b, np.asarray(centre, float), plane, sigma, rms,
+    return FineResult(linear, b, np.asarray(centre, float), plane, sigma, _match(level, pf), rms,
                       float(inlier.mean()), int(r.size), iterations)
+
+
+def _match(level: _Level, pf: NDArray) -> float:
+    """Robust correlation of the band-passed baseline and warped follow-up at the sample points.
+
+    1 - var(difference) / (var(base) + var(follow)), variances from the median absolute deviation:
+    the normalised cross-correlation when both have equal spread, about 0 for unrelated skin, and
+    insensitive to the minority of samples that really changed.
+    """
+    hb = level.base_image - smooth_nan(level.base_image, MATCH_BAND_MM / level.pixel[0])
+    hf = level.follow - smooth_nan(level.follow, MATCH_BAND_MM / level.pixel[0])
+    coords = [(pf[1] - level.origin[1]) / level.pixel[1], (pf[0] - level.origin[0]) / level.pixel[0]]
+    vf = ndimage.map_coordinates(hf, coords, order=1, cval=np.nan, prefilter=False)
+    vb = hb[level.base_idx]
+    ok = np.isfinite(vf) & np.isfinite(vb)
+    if ok.sum() < 50:
+        return -1.0
+    vb, vf = vb[ok], vf[ok]
+    spread = _robust_sigma(vb) ** 2 + _robust_sigma(vf) ** 2
+    return float(np.clip(1.0 - _robust_sigma(vf - vb) ** 2 / spread, -1.0, 1.0))

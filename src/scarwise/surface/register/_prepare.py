@@ -7,20 +7,33 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 
-def detrend_plane(z: NDArray[np.float64], valid: NDArray[np.bool_], *, max_points: int = 200_000) -> NDArray:
-    """``z`` minus its least-squares plane over the valid samples (fit on a strided subset)."""
+def detrend(z: NDArray[np.float64], valid: NDArray[np.bool_], *, degree: int = 1,
+            max_points: int = 200_000) -> NDArray:
+    """``z`` minus its least-squares polynomial of total ``degree`` over the valid samples.
+
+    Fitted on a strided subset, in coordinates scaled to [-1, 1] for conditioning. Degree 4 takes
+    a cheek's curvature out as well as the scanner's tilt.
+    """
     ny, nx = z.shape
     stride = max(1, int(np.ceil(np.sqrt(ny * nx / max_points))))
-    yy, xx = np.mgrid[0:ny:stride, 0:nx:stride]
-    sub = z[::stride, ::stride]
+    rows, cols = np.mgrid[0:ny:stride, 0:nx:stride]
     ok = valid[::stride, ::stride]
-    if ok.sum() < 3:
+    n_terms = (degree + 1) * (degree + 2) // 2
+    if ok.sum() < 2 * n_terms:
         return z - np.nanmean(z) if valid.any() else z.copy()
-    design = np.column_stack([np.ones(ok.sum()), xx[ok], yy[ok]])
-    coef, *_ = np.linalg.lstsq(design, sub[ok], rcond=None)
-    rows = np.arange(ny)[:, None]
-    cols = np.arange(nx)[None, :]
-    return z - (coef[0] + coef[1] * cols + coef[2] * rows)
+
+    def scaled(n: int, idx: NDArray) -> NDArray:
+        return 2.0 * idx / max(n - 1, 1) - 1.0
+
+    def basis(u: NDArray, v: NDArray) -> list[NDArray]:
+        return [u**i * v**j for i in range(degree + 1) for j in range(degree + 1 - i)]
+
+    u, v = scaled(nx, cols[ok]), scaled(ny, rows[ok])
+    coef, *_ = np.linalg.lstsq(np.column_stack(basis(u, v)), z[::stride, ::stride][ok], rcond=None)
+    uu = scaled(nx, np.arange(nx))[None, :]
+    vv = scaled(ny, np.arange(ny))[:, None]
+    form = sum(c * t for c, t in zip(coef, basis(uu, vv), strict=True))
+    return z - form
 
 
 def block_mean(z: NDArray[np.float64], valid: NDArray[np.bool_], fy: int, fx: int) -> NDArray:

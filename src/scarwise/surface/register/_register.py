@@ -22,6 +22,9 @@ MIN_OVERLAP_FRACTION = 0.3
 #: Smallest normalised correlation of the band-passed scans at the coarse alignment; below it the
 #: two scans are not taken to show the same skin.
 MIN_CORRELATION = 0.3
+#: Smallest robust correlation of band-passed heights (0.5 mm) at the final alignment: the check
+#: that catches a wrong alignment on a small overlap. Correct synthetic alignments give > 0.95.
+MIN_MATCH = 0.5
 #: Smallest share of overlap samples that fit within 3 robust standard deviations.
 MIN_INLIER_FRACTION = 0.5
 #: The fine pyramid starts at this many coarse pixels per level pixel.
@@ -57,6 +60,7 @@ class Registration:
     residual_rms_mm: float  # RMS height residual of the inliers on the overlap (finest level)
     inlier_fraction: float  # share of overlap samples within 3 robust SD (the rest: real change)
     correlation: float  # NCC of the band-passed scans at the coarse alignment
+    match: float  # robust correlation of band-passed heights at the final alignment (1: identical)
     iterations: int
 
     @property
@@ -85,6 +89,7 @@ class Registration:
                 "residual_rms_mm": self.residual_rms_mm,
                 "inlier_fraction": self.inlier_fraction,
                 "correlation": self.correlation,
+                "match": self.match,
                 "z_offset_mm": self.z_offset_mm,
                 "z_slope_x": self.z_slope_x,
                 "z_slope_y": self.z_slope_y,
@@ -182,6 +187,7 @@ def register_surfaces(
     *,
     min_overlap_fraction: float = MIN_OVERLAP_FRACTION,
     min_correlation: float = MIN_CORRELATION,
+    min_match: float = MIN_MATCH,
     estimate_scale: bool = True,
 ) -> Registration:
     """Align a follow-up scan of the same skin onto a baseline scan.
@@ -198,6 +204,8 @@ def register_surfaces(
         Smallest share of the baseline's valid area the follow-up must cover (default 0.3).
     min_correlation : float
         Smallest correlation of the band-passed scans at the coarse alignment (default 0.3).
+    min_match : float
+        Smallest robust correlation of the band-passed heights at the final alignment (default 0.5).
     estimate_scale : bool
         Fit a scale change; False keeps scale 1 (rigid motion only).
 
@@ -245,13 +253,18 @@ def register_surfaces(
         z_offset_mm=float(fine.plane[0]), z_slope_x=float(fine.plane[1]), z_slope_y=float(fine.plane[2]),
         z_centre_mm=(float(centre[0]), float(centre[1])), overlap_fraction=0.0,
         residual_rms_mm=float(fine.residual_rms_mm), inlier_fraction=float(fine.inlier_fraction),
-        correlation=float(coarse.score), iterations=fine.iterations,
+        correlation=float(coarse.score), match=float(fine.match), iterations=fine.iterations,
     )
     overlap = overlap_fraction(baseline, followup, reg)
     if overlap < min_overlap_fraction:
         raise RegistrationError(
             f"the follow-up covers only {overlap:.0%} of the baseline (at least {min_overlap_fraction:.0%} "
             "needed to compare); rescan the same area with more overlap"
+        )
+    if fine.match < min_match:
+        raise RegistrationError(
+            f"the aligned scans agree poorly (match {fine.match:.2f}, needs {min_match}); they may not "
+            f"show the same skin area, or overlap less than it seems (found {overlap:.0%})"
         )
     if fine.inlier_fraction < MIN_INLIER_FRACTION:
         raise RegistrationError(
