@@ -101,11 +101,12 @@ def simulate_command(
     plot: Annotated[Path | None, typer.Option("--plot", help="Write the depth/volume curves (PNG) here.")] = None,
 ) -> None:
     """Predict each scar's depth and volume over time under a protocol (uncalibrated model)."""
-    from scarwise.therapy import get_protocol, plot_course, simulate_protocol
+    from scarwise.therapy import get_backend, get_protocol, plot_course, simulate_protocol
 
     with user_errors():
         if (scan is None) == (not demo):
             raise InvalidParameterError("give exactly one of --scan PATH or --demo")
+        get_backend(backend)  # fail before the (slow) measurement
         prot = get_protocol(protocol, protocols_file).with_schedule(sessions=sessions, interval_days=interval)
         if scan is not None:
             from scarwise.surface.io import read_surface

@@ -36,7 +36,8 @@ def gaussian(grid: Grid, x0: float, y0: float, var: float) -> np.ndarray:
 
 @pytest.fixture(scope="session")
 def region():
-    return synthetic_region(n=64, dx_mm=0.1)
+    """6.4 x 6.4 mm with three scars at 0.2 mm spacing (coarse, to keep the suite fast)."""
+    return synthetic_region(n=32, dx_mm=0.2)
 
 
 BACKENDS = ["numpy", "numba"]

@@ -42,7 +42,7 @@ def test_protocols_json_lists_names():
 
 def test_simulate_json_contract(scan):
     res = runner.invoke(app, ["simulate", "--scan", str(scan), "--protocol", "prp", "--days", "30", "--every", "15",
-                              "--sim-pixel-mm", "0.1", "--json"])
+                              "--sim-pixel-mm", "0.1", "--dt", "0.25", "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["protocol"] == "prp" and data["days"] == [0.0, 15.0, 30.0]
@@ -56,7 +56,7 @@ def test_simulate_json_contract(scan):
 def test_simulate_none_is_flat_and_table_is_labelled(scan, tmp_path):
     png = tmp_path / "course.png"
     res = runner.invoke(app, ["simulate", "--scan", str(scan), "--protocol", "none", "--days", "30",
-                              "--sim-pixel-mm", "0.1", "--plot", str(png)])
+                              "--sim-pixel-mm", "0.1", "--dt", "0.25", "--plot", str(png)])
     assert res.exit_code == 0, res.output
     assert "Model prediction (UNCALIBRATED)" in res.stdout and "+0%" in res.stdout
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

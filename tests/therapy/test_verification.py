@@ -122,7 +122,7 @@ def test_adaptive_step_matches_fine_fixed_step(region):
     from scarwise.therapy import get_protocol, simulate_protocol
 
     p = get_protocol("prp")
-    fine = simulate_protocol(region, p, days=[10, 40], dt_days=0.02)
-    adaptive = simulate_protocol(region, p, days=[10, 40], dt_days=0.5, rtol=1e-4)
+    fine = simulate_protocol(region, p, days=[5, 20], dt_days=0.02)
+    adaptive = simulate_protocol(region, p, days=[5, 20], dt_days=0.5, rtol=1e-4)
     for a, b in zip(fine.scars, adaptive.scars, strict=True):
         np.testing.assert_allclose(b.volume_mm3, a.volume_mm3, rtol=2e-3)
