@@ -55,8 +55,8 @@ class _Coarse:
 
 
 def _coarse_image(surface: HeightMap, pixel_mm: float, highpass_mm: float) -> _Coarse:
-    z = detrend(surface.z, surface.valid, degree=FORM_DEGREE)
-    small, origin = resample_to_pixel(z, surface.dy_mm, surface.dx_mm, pixel_mm)
+    small, origin = resample_to_pixel(surface.z, surface.dy_mm, surface.dx_mm, pixel_mm)
+    small = detrend(small, np.isfinite(small), degree=FORM_DEGREE)  # form is smooth: fit it coarse
     low = smooth_nan(small, highpass_mm / pixel_mm, min_weight=0.05)
     band = small - low
     mask = np.isfinite(band)

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from scarwise.core import HeightMap
-from scarwise.surface.register._prepare import block_pyramid, smooth_nan
+from scarwise.surface.register._prepare import block_pyramid, highpass, smooth_nan
 
 #: Tukey biweight tuning constant in robust standard deviations (95% efficiency for Gaussian noise).
 TUKEY_C = 4.685
@@ -194,8 +194,8 @@ def _match(level: _Level, pf: NDArray) -> float:
     the normalised cross-correlation when both have equal spread, about 0 for unrelated skin, and
     insensitive to the minority of samples that really changed.
     """
-    hb = level.base_image - smooth_nan(level.base_image, MATCH_BAND_MM / level.pixel[0])
-    hf = level.follow - smooth_nan(level.follow, MATCH_BAND_MM / level.pixel[0])
+    hb = highpass(level.base_image, MATCH_BAND_MM / level.pixel[0])
+    hf = highpass(level.follow, MATCH_BAND_MM / level.pixel[0])
     coords = [(pf[1] - level.origin[1]) / level.pixel[1], (pf[0] - level.origin[0]) / level.pixel[0]]
     vf = ndimage.map_coordinates(hf, coords, order=1, cval=np.nan, prefilter=False)
     vb = hb[level.base_idx]

@@ -29,7 +29,11 @@ def detrend(z: NDArray[np.float64], valid: NDArray[np.bool_], *, degree: int = 1
         return [u**i * v**j for i in range(degree + 1) for j in range(degree + 1 - i)]
 
     u, v = scaled(nx, cols[ok]), scaled(ny, rows[ok])
-    coef, *_ = np.linalg.lstsq(np.column_stack(basis(u, v)), z[::stride, ::stride][ok], rcond=None)
+    design = np.column_stack(basis(u, v))
+    try:  # normal equations: a 15 x 15 solve, far faster than an SVD of the design
+        coef = np.linalg.solve(design.T @ design, design.T @ z[::stride, ::stride][ok])
+    except np.linalg.LinAlgError:
+        coef, *_ = np.linalg.lstsq(design, z[::stride, ::stride][ok], rcond=None)
     uu = scaled(nx, np.arange(nx))[None, :]
     vv = scaled(ny, np.arange(ny))[:, None]
     form = sum(c * t for c, t in zip(coef, basis(uu, vv), strict=True))
@@ -109,3 +113,18 @@ def smooth_nan(z: NDArray[np.float64], sigma_px: float, *, min_weight: float = 0
         out = num / den
     out[(den < min_weight) | ~valid] = np.nan
     return out
+
+
+def highpass(z: NDArray[np.float64], sigma_px: float) -> NDArray:
+    """``z`` minus its NaN-aware Gaussian smoothing; wide kernels are applied at reduced resolution."""
+    k = max(1, int(sigma_px / 4))
+    if k == 1:
+        return z - smooth_nan(z, sigma_px, min_weight=0.05)
+    small = block_mean(z, np.isfinite(z), k, k)
+    low_small = smooth_nan(small, sigma_px / k, min_weight=0.05)
+    rows = (np.arange(z.shape[0]) - (k - 1) / 2.0) / k  # block centres sit half a block in
+    cols = (np.arange(z.shape[1]) - (k - 1) / 2.0) / k
+    rr, cc = np.meshgrid(rows, cols, indexing="ij")
+    low = ndimage.map_coordinates(np.nan_to_num(low_small, nan=0.0), [rr, cc], order=1, mode="nearest",
+                                  prefilter=False)
+    return z - low
