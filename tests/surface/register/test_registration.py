@@ -32,6 +32,7 @@ def test_invalid_input(patch):
         (-4.0, 1.01, (-2.1, 1.6), (0.01, -0.02)),
         (25.0, 1.0, (2.0, -3.0), (0.0, 0.01)),
         (1.5, 0.99, (6.0, 1.0), (-0.02, 0.0)),  # about 60% overlap
+        (90.0, 1.0, (15.5, 0.3), (0.0, 0.0)),  # scanner turned a quarter
     ],
 )
 def test_recovers_known_transform(patch, theta_deg, scale, shift_mm, tilt):
