@@ -8,11 +8,9 @@ Times are medians of ``--repeat`` runs (at least 3) in this process, after a war
 time (numba compilation or cache loading included) is reported as ``compile_s``.
 
 - ``iso25178``: least-squares levelling plus every areal parameter, ours (``remove_form`` +
-  ``areal_parameters``) against surfalize (``level()`` + ``roughness_parameters()`` for the
-  parameters both compute, plus ``Std``, ``Smr(c)``, ``Smc(p)``), on the same surface;
-  ``max_rel_diff`` is the largest relative difference over those parameters. surfalize's seven
-  feature parameters (Spd, Svd, Spc, Svc, S5p, S5v, S10z) are not computed by scarwise and are
-  left out of both sides.
+  ``areal_parameters(parameters=PARAMETERS)``) against surfalize (``level()`` +
+  ``roughness_parameters()``, i.e. its 34 ISO parameters, plus ``Std``, ``Smr(c)``, ``Smc(p)``)
+  on the same surface; ``max_rel_diff`` is the largest relative difference over those 37.
 - ``measure``: ``scarwise.surface.measure.measure_surface`` on the whole map (peer none);
   ``peak_mem_ratio`` is the tracemalloc peak of one extra run divided by the map's bytes.
 
@@ -68,7 +66,7 @@ def _median_time(fn, repeat: int) -> tuple[float, object]:
 
 
 def _ours(surface: HeightMap) -> dict[str, float]:
-    return areal_parameters(remove_form(surface, method="plane"))
+    return areal_parameters(remove_form(surface, method="plane"), parameters=PARAMETERS)
 
 
 def _peer(surface: HeightMap) -> dict[str, float] | None:
@@ -77,15 +75,18 @@ def _peer(surface: HeightMap) -> dict[str, float] | None:
     except ImportError:
         return None
     s = surfalize.Surface(surface.z * 1000, surface.dx_mm * 1000, surface.dy_mm * 1000).level()
-    names = [p for p in PARAMETERS if p in s.AVAILABLE_PARAMETERS]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        out = s.roughness_parameters(names)
+        out = s.roughness_parameters()  # its 34 ISO parameters
         out["Std"] = s.Std()
         out["Smr"] = s.Smr(float(s.data.max()) - 1.0)
         out["Smc"] = s.Smc(10)
     for key in ("Sal", "Ssw"):
         out[key] /= 1000  # um -> mm, our unit
+    for key in ("Spd", "Svd"):
+        out[key] *= 1e6  # 1/um^2 -> 1/mm^2
+    for key in ("Spc", "Svc"):
+        out[key] *= 1e3  # 1/um -> 1/mm
     return out
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from scarwise.core import EmptySurfaceError, HeightMap, InvalidParameterError
-from scarwise.surface.iso25178 import CONTRACT_PARAMETERS, PARAMETERS, UNITS, areal_parameters
+from scarwise.surface.iso25178 import CONTRACT_PARAMETERS, DEFAULT_PARAMETERS, PARAMETERS, UNITS, areal_parameters
 
 
 def _surface(ny=16, nx=16):
@@ -45,7 +45,8 @@ def test_all_missing_or_no_valid_cell():
 
 def test_names_units_order_and_contract():
     out = areal_parameters(_surface(64, 64))
-    assert tuple(out) == PARAMETERS
+    assert tuple(out) == DEFAULT_PARAMETERS
+    assert tuple(areal_parameters(_surface(64, 64), parameters=PARAMETERS)) == PARAMETERS
     assert set(UNITS) == set(PARAMETERS)
     assert set(CONTRACT_PARAMETERS) <= set(PARAMETERS)
     picked = areal_parameters(_surface(), parameters=["Sdr", "Sa"])

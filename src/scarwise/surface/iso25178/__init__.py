@@ -2,10 +2,11 @@
 
 from scarwise.surface.iso25178._all import (
     CONTRACT_PARAMETERS,
+    DEFAULT_PARAMETERS,
     DEFINITIONS,
     PARAMETERS,
     UNITS,
     areal_parameters,
 )
 
-__all__ = ["CONTRACT_PARAMETERS", "DEFINITIONS", "PARAMETERS", "UNITS", "areal_parameters"]
+__all__ = ["CONTRACT_PARAMETERS", "DEFAULT_PARAMETERS", "DEFINITIONS", "PARAMETERS", "UNITS", "areal_parameters"]

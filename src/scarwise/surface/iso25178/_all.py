@@ -9,6 +9,7 @@ import numpy as np
 
 from scarwise.core import EmptySurfaceError, HeightMap, InvalidParameterError
 from scarwise.core._checks import check_non_negative
+from scarwise.surface.iso25178._feature import feature_parameters
 from scarwise.surface.iso25178._height import height_moments, height_parameters
 from scarwise.surface.iso25178._hybrid import hybrid_parameters
 from scarwise.surface.iso25178._material import material_parameters
@@ -25,9 +26,13 @@ _MATERIAL = (
 )  # fmt: skip
 _ACF = ("Sal", "Str")
 _SPECTRAL = ("Std", "Ssw")
+_FEATURE = ("Spd", "Svd", "Spc", "Svc", "S5p", "S5v", "S10z")
 
-#: Every parameter :func:`areal_parameters` computes, in its default output order.
-PARAMETERS = _HEIGHT + _HYBRID + _MATERIAL + _ACF + _SPECTRAL
+#: Every parameter :func:`areal_parameters` computes, in output order.
+PARAMETERS = _HEIGHT + _HYBRID + _MATERIAL + _ACF + _SPECTRAL + _FEATURE
+#: Computed when no names are given: all but the feature parameters, whose watershed
+#: segmentation costs about as much as all the others together (ask for them by name).
+DEFAULT_PARAMETERS = _HEIGHT + _HYBRID + _MATERIAL + _ACF + _SPECTRAL
 
 #: Unit of each parameter ("1": dimensionless). Volumes in um = um^3/um^2 = ml/m^2.
 UNITS = {
@@ -37,6 +42,7 @@ UNITS = {
     "Sak1": "%*um", "Sak2": "%*um", "Smr1": "%", "Smr2": "%", "Smr": "%",
     **dict.fromkeys(("Vmp", "Vmc", "Vvc", "Vvv"), "um"),
     "Sal": "mm", "Str": "1", "Std": "deg", "Ssw": "mm",
+    "Spd": "1/mm2", "Svd": "1/mm2", "Spc": "1/mm", "Svc": "1/mm", "S5p": "um", "S5v": "um", "S10z": "um",
 }  # fmt: skip
 
 #: How each family is defined, where it departs from or pins down ISO 25178-2 (for the README).
@@ -54,7 +60,9 @@ DEFINITIONS = {
     "Std": "angle of largest angular amplitude density, 0.5 deg bins, counter-clockwise from +x with y up "
     "the map (as surfalize's Std); missing points filled with the mean",
     "Ssw": "wavelength of the largest Fourier amplitude (as surfalize)",
-    "not computed": "feature parameters (Spd, Svd, Spc, Svc, S5p, S5v, S10z) that surfalize also reports",
+    "feature": "steepest-descent watershed, Wolf pruning at 5 % of Sz, motifs touching the border left out "
+    "(as surfalize); motifs touching a missing point left out too; Spd/Svd in 1/mm2, Spc/Svc in 1/mm "
+    "(surfalize: 1/um2, 1/um)",
 }
 
 #: Smallest grid accepted: every parameter needs at least one 2 x 2 cell.
@@ -63,7 +71,7 @@ MIN_SIDE = 2
 
 def _requested(parameters: Sequence[str] | None) -> tuple[str, ...]:
     if parameters is None:
-        return PARAMETERS
+        return DEFAULT_PARAMETERS
     if isinstance(parameters, str):
         raise InvalidParameterError(
             f"parameters must be a list of names such as ['Sa', 'Sq'], got the string {parameters!r}"
@@ -90,7 +98,8 @@ def areal_parameters(
         Heights in mm, NaN where missing (left out; see :data:`DEFINITIONS`). Not levelled
         here: use :func:`scarwise.surface.form.remove_form` first.
     parameters : sequence of str, optional
-        Names to compute (see :data:`PARAMETERS`); all of them by default.
+        Names to compute (see :data:`PARAMETERS`); by default :data:`DEFAULT_PARAMETERS`,
+        i.e. all but the feature parameters (Spd, Svd, Spc, Svc, S5p, S5v, S10z).
     smr_c_um : float
         Depth below the highest point, in um, at which Smr is taken (default 1 um).
     smc_p_percent : float
@@ -139,4 +148,6 @@ def areal_parameters(
             out.update(acf_parameters(centred, surface.dx_mm, surface.dy_mm))
         if wanted & set(_SPECTRAL):
             out.update(spectral_parameters(centred, surface.dx_mm, surface.dy_mm))
+    if wanted & set(_FEATURE):
+        out.update(feature_parameters(z, surface.dx_mm, surface.dy_mm))
     return {name: float(out[name]) if math.isfinite(out[name]) else math.nan for name in names}
