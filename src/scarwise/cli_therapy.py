@@ -99,9 +99,10 @@ def simulate_command(
     protocols_file: ProtocolsFileOpt = None,
     as_json: JsonOpt = False,
     plot: Annotated[Path | None, typer.Option("--plot", help="Write the depth/volume curves (PNG) here.")] = None,
+    animate: Annotated[Path | None, typer.Option("--animate", help="Write an animated GIF of the depth map.")] = None,
 ) -> None:
     """Predict each scar's depth and volume over time under a protocol (uncalibrated model)."""
-    from scarwise.therapy import get_backend, get_protocol, plot_course, simulate_protocol
+    from scarwise.therapy import animate_course, get_backend, get_protocol, plot_course, simulate_protocol
 
     with user_errors():
         if (scan is None) == (not demo):
@@ -122,9 +123,12 @@ def simulate_command(
                       TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("simulate", total=report[-1])
             res = simulate_protocol(region, prot, days=report, backend=backend, dt_days=dt,
+                                    keep_maps=animate is not None,
                                     on_sample=lambda s: bar.update(task, completed=s.t_days))
         if plot is not None:
             plot_course(res, plot)
+        if animate is not None:
+            animate_course(res, animate)
     if as_json:
         data = res.to_json()
         g = region.grid

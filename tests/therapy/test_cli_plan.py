@@ -54,12 +54,13 @@ def test_simulate_json_contract(scan):
 
 
 def test_simulate_none_is_flat_and_table_is_labelled(scan, tmp_path):
-    png = tmp_path / "course.png"
+    png, gif = tmp_path / "course.png", tmp_path / "course.gif"
     res = runner.invoke(app, ["simulate", "--scan", str(scan), "--protocol", "none", "--days", "30",
-                              "--sim-pixel-mm", "0.1", "--dt", "0.25", "--plot", str(png)])
+                              "--sim-pixel-mm", "0.1", "--dt", "0.25", "--plot", str(png), "--animate", str(gif)])
     assert res.exit_code == 0, res.output
     assert "Model prediction (UNCALIBRATED)" in res.stdout and "+0%" in res.stdout
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert gif.read_bytes()[:6] in (b"GIF89a", b"GIF87a")
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ priors from ``reference/model-parameters.md`` (see ``docs/model.md``); it is not
 from scarwise.therapy._model import FIELDS, Grid, RemodellingModel
 from scarwise.therapy._params import PARAMETER_SOURCE, PARAMETER_SOURCES, AgentKinetics, ModelParameters
 from scarwise.therapy._plan import PLAN_LABEL, InjectionPlan, InjectionSite, ScarPlan, plan_injections, plot_plan
-from scarwise.therapy._plots import plot_course
+from scarwise.therapy._plots import animate_course, plot_course
 from scarwise.therapy._protocols import AgentDose, Device, Product, Protocol, get_protocol, load_protocols
 from scarwise.therapy._region import (
     ScarRegion,
@@ -39,6 +39,7 @@ __all__ = [
     "ScarPlan",
     "ScarRegion",
     "SimulationResult",
+    "animate_course",
     "available_backends",
     "coarsen_region",
     "get_backend",

@@ -35,3 +35,38 @@ def plot_course(result: SimulationResult, path: str | Path) -> Path:
     fig.savefig(out)
     plt.close(fig)
     return out
+
+
+def animate_course(result: SimulationResult, path: str | Path, *, fps: int = 4) -> Path:
+    """Write an animated GIF of the remaining-depth map (mm) on each report day.
+
+    Needs ``simulate_protocol(..., keep_maps=True)``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    from scarwise.core.errors import InvalidParameterError
+
+    if not result.maps:
+        raise InvalidParameterError("no depth maps kept; run simulate_protocol(..., keep_maps=True)")
+    days = sorted(result.maps)
+    vmax = max(float(m.max()) for m in result.maps.values()) or 1.0
+    fig, ax = plt.subplots(figsize=(5, 4.5), dpi=100)
+    im = ax.imshow(result.maps[days[0]], cmap="magma_r", vmin=0, vmax=vmax, interpolation="nearest")
+    fig.colorbar(im, ax=ax, label="remaining depth (mm)")
+    ax.set_axis_off()
+    title = ax.set_title("")
+
+    def frame(k: int):
+        im.set_data(result.maps[days[k]])
+        title.set_text(f"{result.protocol}, day {days[k]:g}\nmodel prediction (uncalibrated)")
+        return (im, title)
+
+    anim = FuncAnimation(fig, frame, frames=len(days), blit=False)
+    out = Path(path)
+    anim.save(out, writer=PillowWriter(fps=fps))
+    plt.close(fig)
+    return out
