@@ -61,14 +61,15 @@ def compare_command(
 ) -> None:
     """Align a follow-up scan onto the baseline and report the change of each scar."""
     # Imported here, not at the top: cli.py imports this module to wire the command.
-    from scarwise.cli import emit_json, user_errors
+    from scarwise.cli import emit_json, err, user_errors
     from scarwise.surface.io import read_surface
     from scarwise.surface.register import compare_surfaces
 
     with user_errors():
         base = read_surface(baseline, pixel_mm=pixel_mm)
         follow = read_surface(followup, pixel_mm=pixel_mm)
-        result = compare_surfaces(base, follow)
+        with err.status("aligning the scans, measuring both visits, matching scars…"):  # stderr: JSON stays clean
+            result = compare_surfaces(base, follow)
         if plot is not None:
             from scarwise.surface.plot_compare import plot_comparison
 
