@@ -15,15 +15,6 @@ ARGS = {"n_patients": 48, "seed": 11, "protocols": ["none", "fractional_co2"], "
 
 
 @pytest.fixture(scope="module")
-def client():
-    from distributed import Client, LocalCluster
-
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        with Client(cluster) as c:
-            yield c
-
-
-@pytest.fixture(scope="module")
 def serial(tmp_path_factory):
     out = tmp_path_factory.mktemp("serial")
     run = run_cohort(out, **ARGS)

@@ -1,0 +1,114 @@
+"""Simulated trials: the design of a study in the evidence table, run on a virtual cohort.
+
+Only outcomes the model computes are simulated: ``3d_volume`` (percent reduction of scar volume).
+Scores (ECCA, Goodman & Baron, global grades) are clinicians' ratings with no defined mapping from
+volume, so studies reporting only those cannot be compared with the model on the same terms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from scarwise.cohort._patients import Population, draw_patients
+from scarwise.cohort._simulate import patient_improvement
+from scarwise.core.errors import InvalidParameterError
+from scarwise.therapy import get_protocol
+
+#: Outcome scales the model computes (percent reduction of total scar volume).
+MODEL_OUTCOMES = ("3d_volume",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrialDesign:
+    """Arms, sessions, follow-up and size of one study, in protocol-catalogue terms.
+
+    ``paired`` trials (split-face) give both arms to every patient; the effect is the mean
+    within-patient difference of percent volume reduction (treatment minus control, points).
+    """
+
+    study_id: str
+    treatment: str
+    control: str
+    sessions: int | None
+    follow_up_days: float
+    n: int
+    outcome: str = "3d_volume"
+    paired: bool = True
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.outcome not in MODEL_OUTCOMES:
+            raise InvalidParameterError(f"outcome {self.outcome!r} is not computed by the model; "
+                                        f"simulated trials support {MODEL_OUTCOMES}")
+        if not (isinstance(self.n, int) and 2 <= self.n <= 100_000):
+            raise InvalidParameterError(f"trial size n must be 2..100000, got {self.n!r}")
+        if not 0 < self.follow_up_days <= 3650:
+            raise InvalidParameterError(f"follow_up_days must be in (0, 3650], got {self.follow_up_days}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportedArms:
+    """Arm means as a study reports them (percent volume reduction), copied from ``studies.csv``."""
+
+    treatment_pct: float
+    control_pct: float
+    text: str  # the words of the ``reported`` column they come from
+
+
+#: Studies of the packaged evidence table whose design the model can reproduce.
+#: park2019 (verified): FCL 1 session on both cheeks, conditioned medium vs saline on one, 2 months, n = 15.
+STUDY_DESIGNS: dict[str, TrialDesign] = {
+    "park2019": TrialDesign(study_id="park2019", treatment="fractional_co2+conditioned_medium",
+                            control="fractional_co2", sessions=1, follow_up_days=61.0, n=15, paired=True,
+                            note="split cheeks; CM topical after the laser; outcome Antera 3D scar volume"),
+}
+REPORTED: dict[str, ReportedArms] = {
+    "park2019": ReportedArms(treatment_pct=23.5, control_pct=15.0, text="scar volume -23.5% (CM) vs -15.0% (control)"),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrialOutcome:
+    """One simulated trial: arm means (percent reduction) and the effect with its sampling variance."""
+
+    study_id: str
+    mean_treatment_pct: float
+    mean_control_pct: float
+    yi: float  # treatment minus control, percentage points
+    vi: float
+
+
+def trial_seed(seed: int, study_id: str, replicate: int = 0) -> int:
+    """Seed of a trial's virtual patients: from the run seed, the study id and the replicate number."""
+    h = int.from_bytes(hashlib.sha256(study_id.encode()).digest()[:4], "little")
+    ss = np.random.SeedSequence(int(seed), spawn_key=(h, int(replicate)))
+    return int(ss.generate_state(1, dtype=np.uint32)[0])
+
+
+def simulate_trial(design: TrialDesign, population: Population, *, seed: int, replicate: int = 0) -> TrialOutcome:
+    """Run ``design`` on ``design.n`` virtual patients drawn for this study and replicate.
+
+    Parallel (unpaired) designs draw a second, independent group for the control arm.
+    """
+    days = [design.follow_up_days]
+    treat = get_protocol(design.treatment)
+    ctrl = get_protocol(design.control)
+    if design.sessions is not None:
+        treat = treat.with_schedule(sessions=design.sessions)
+        ctrl = ctrl.with_schedule(sessions=design.sessions) if ctrl.sessions else ctrl
+    s = trial_seed(seed, design.study_id, replicate)
+    pts = draw_patients(0, design.n, seed=s)
+    a = patient_improvement(pts, treat, days=days, population=population)[:, 0]
+    if design.paired:
+        b = patient_improvement(pts, ctrl, days=days, population=population)[:, 0]
+        diff = a - b
+        vi = float(diff.var(ddof=1) / design.n)
+    else:
+        pts2 = draw_patients(design.n, 2 * design.n, seed=s)
+        b = patient_improvement(pts2, ctrl, days=days, population=population)[:, 0]
+        vi = float(a.var(ddof=1) / design.n + b.var(ddof=1) / design.n)
+    return TrialOutcome(study_id=design.study_id, mean_treatment_pct=float(a.mean()),
+                        mean_control_pct=float(b.mean()), yi=float(a.mean() - b.mean()), vi=max(vi, 1e-12))
