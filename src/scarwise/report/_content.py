@@ -69,8 +69,7 @@ class OptionView:
     evidence: Sourced | None
     designs: Sourced | None
     pooled: PooledView | None
-    reported: tuple[Sourced, ...]
-    sessions: tuple[Sourced, ...]
+    reported: tuple[Sourced, ...]  # one line per study: sessions and results as reported
     adverse: tuple[Sourced, ...]
     unverified: Sourced | None
     icons: tuple[tuple[str, Sourced], ...]  # (icon-array SVG, "k of n patients: what" quoted from a study)
@@ -173,7 +172,6 @@ def _option_view(ev: OptionEvidence, lang: str, t: Any, notes: _Notes, prices: P
                    "limited": t("not_pooled_long"), "pooled": ""}[ev.status]
     evidence = designs = unverified = None
     reported: list[Sourced] = []
-    sessions: list[Sourced] = []
     adverse: list[Sourced] = []
     icons: list[tuple[str, Sourced]] = []
     if ev.studies:
@@ -183,12 +181,12 @@ def _option_view(ev: OptionEvidence, lang: str, t: Any, notes: _Notes, prices: P
         designs = Sourced("; ".join(sorted({s.design for s in ev.studies})), count_note)
         for s in ev.studies:
             sn = notes.add(_cite(s))
-            if s.reported:
-                reported.append(Sourced(f"{s.first_author} {s.year or ''}: {s.reported}", sn))
-            if s.sessions:
-                sessions.append(Sourced(f"{s.first_author} {s.year or ''}: {s.sessions}", sn))
+            who = f"{s.first_author} {s.year}" if s.year else s.first_author
+            if s.reported or s.sessions:
+                when = f" [{t('sessions_short')}: {s.sessions}]" if s.sessions else ""
+                reported.append(Sourced(f"{who}{when}: {s.reported or '—'}", sn))
             if s.adverse_events and s.adverse_events.lower() not in ("not captured", "not stated in abstract"):
-                adverse.append(Sourced(f"{s.first_author} {s.year or ''}: {s.adverse_events}", sn))
+                adverse.append(Sourced(f"{who}: {s.adverse_events}", sn))
                 icons.extend(_icon_arrays(s.adverse_events, sn, lang, t))
     if ev.n_unverified:
         unverified = Sourced(t("unverified_studies", k=ev.n_unverified),
@@ -196,7 +194,7 @@ def _option_view(ev: OptionEvidence, lang: str, t: Any, notes: _Notes, prices: P
     pooled = _pooled_view(ev.pooled, ev, lang, t, notes, version) if ev.pooled is not None else None
     return OptionView(key=o.key, name=o.name_ar if lang == "ar" else o.name_en, category=o.category,
                       status=ev.status, status_text=status_text, evidence=evidence, designs=designs,
-                      pooled=pooled, reported=tuple(reported), sessions=tuple(sessions), adverse=tuple(adverse),
+                      pooled=pooled, reported=tuple(reported), adverse=tuple(adverse),
                       unverified=unverified, icons=tuple(icons), cost=cost, prediction=t("prediction_slot"))
 
 
@@ -280,7 +278,7 @@ def check_report(report: Report) -> None:
             v = o.pooled.values
             if not v["ci_lb"] <= v["estimate"] <= v["ci_ub"]:
                 raise AssertionError(f"option {o.key}: estimate outside its confidence interval")
-        for s in (o.evidence, o.designs, o.cost, o.unverified, *o.reported, *o.sessions, *o.adverse):
+        for s in (o.evidence, o.designs, o.cost, o.unverified, *o.reported, *o.adverse):
             if s is not None and not 1 <= s.note <= count:
                 raise AssertionError(f"option {o.key}: footnote {s.note} missing")
 

@@ -76,9 +76,12 @@ EN: dict[str, str] = {
     "favours_below": "Values below {null} favour the treatment; compared with: {comparator}.",
     "favours_above": "Values above {null} favour the treatment; compared with: {comparator}.",
     "no_effect": "no difference",
-    "reported": "What the studies reported (quoted; intervals not given)",
+    "legend_est": "pooled estimate",
+    "legend_pi": "prediction interval",
+    "score_of": "{a} / {b}",
+    "reported": "What each study reported, with its sessions (quoted; intervals not given)",
+    "sessions_short": "sessions",  # inside an English quote in both languages
     "designs": "Designs",
-    "sessions": "Sessions in the studies",
     "adverse": "Side effects reported",
     "adverse_none": "Not reported in the studies listed.",
     "unverified_studies": "{k} further studies are listed but not yet checked; they are not used.",
@@ -139,7 +142,6 @@ EN: dict[str, str] = {
     "note_count": "Evidence table {version}: checked studies of this option (ids: {ids}).",
     "note_price": "{source}. Prices in Saudi riyals; confirm with the clinic before you decide.",
     "note_reg": "Source: clinical-evidence.md §{section} ({tag}).",
-    "quote_lang": "",
 }
 
 AR: dict[str, str] = {
@@ -151,7 +153,7 @@ AR: dict[str, str] = {
     "page": "صفحة",
     "of": "من",
     "not_advice": "هذا التقرير يساعدك في الحديث مع طبيبك، ولا يوصي بخيار بعينه. وعدم العلاج خيار معقول أيضاً.",
-    "s_scan": "١. ما يُظهره المسح ثلاثي الأبعاد",
+    "s_scan": "1. ما يُظهره المسح ثلاثي الأبعاد",
     "map_caption": "خريطة الندبات: تُظهر الألوان الارتفاع بالنسبة إلى الجلد المحيط (الأزرق أعمق، والأحمر أعلى)؛ "
                    "وتحدّد الخطوط كل ندبة حسب نوعها، والأرقام هي أرقام الندبات. مقياس الرسم: {mm} مم.",
     "type": "النوع",
@@ -169,7 +171,7 @@ AR: dict[str, str] = {
     "visit": "الزيارة",
     "volume": "الحجم الكلي للندبات (مم³)",
     "no_visits": "لديك مسح واحد حتى الآن: سيظهر التغيّر مع الوقت بعد زيارتك القادمة.",
-    "s_options": "٢. خياراتك جنباً إلى جنب",
+    "s_options": "2. خياراتك جنباً إلى جنب",
     "options_intro": "تأتي الفائدة المتوقعة من الجمع الإحصائي للدراسات المنشورة المذكورة في آخر التقرير. وحيث لا "
                      "يمكن جمع الدراسات، يذكر التقرير ذلك ولا يعرض أي رقم. وسيظهر هنا توقّع شخصي لندباتك عندما "
                      "يُتحقق من نموذج التوقّع مقابل هذه الأدلة.",
@@ -193,14 +195,17 @@ AR: dict[str, str] = {
     "studies_patients": "{k} دراسات، {n} مريضاً",
     "study_patients": "دراسة واحدة، {n} مريضاً",
     "pooled_label": "{measure} مجمّع على {outcome}",
-    "ci": "فترة الثقة ٩٥٪",
-    "pi": "فترة التنبؤ ٩٥٪ (لعيادة أو مجموعة مرضى جديدة)",
+    "ci": "فترة الثقة 95٪",
+    "pi": "فترة التنبؤ 95٪ (لعيادة أو مجموعة مرضى جديدة)",
     "favours_below": "القيم الأقل من {null} في صالح العلاج؛ المقارنة مع: {comparator}.",
     "favours_above": "القيم الأكبر من {null} في صالح العلاج؛ المقارنة مع: {comparator}.",
     "no_effect": "لا فرق",
-    "reported": "ما أفادت به الدراسات (نص منقول بالإنجليزية؛ دون فترات ثقة)",
+    "legend_est": "التقدير المجمّع",
+    "legend_pi": "فترة التنبؤ",
+    "score_of": "{a} من {b}",
+    "reported": "ما أفادت به كل دراسة مع عدد جلساتها (نص منقول بالإنجليزية؛ دون فترات ثقة)",
+    "sessions_short": "sessions",  # inside an English quote in both languages
     "designs": "تصاميم الدراسات",
-    "sessions": "عدد الجلسات في الدراسات",
     "adverse": "الآثار الجانبية المبلّغ عنها",
     "adverse_none": "لم تُذكر في الدراسات المدرجة.",
     "unverified_studies": "توجد {k} دراسات أخرى مدرجة لم يُتحقق منها بعد، ولم تُستخدم.",
@@ -210,7 +215,7 @@ AR: dict[str, str] = {
     "price_missing": "اسأل العيادة",
     "per_course": "للدورة العلاجية",
     "out_of": "{k} من {n} مرضى",
-    "s_regulation": "٣. الوضع التنظيمي وحالة الأدلة بكلمات بسيطة",
+    "s_regulation": "3. الوضع التنظيمي وحالة الأدلة بكلمات بسيطة",
     "reg_checked": "رُوجعت هذه المعلومات مقابل ملاحظات المشروع الموثّقة بتاريخ {date}. البنود الموسومة بـ UNVERIFIED "
                    "(غير مُتحقَّق منها) لم يمكن تأكيدها من مصدر أولي.",
     "reg_1": "في المملكة العربية السعودية تنظّم الهيئة العامة للغذاء والدواء (SFDA) المستحضرات الحيوية، ومنها "
@@ -229,14 +234,14 @@ AR: dict[str, str] = {
     "reg_7": "الدراسات المضبوطة للعلاجات المشتقة من الخلايا الجذعية لندبات حب الشباب قليلة وصغيرة: {k} دراسات "
              "مُتحقَّق منها في هذا الجدول، من {lo} إلى {hi} مريضاً في كل منها، وأغلبها إضافة إلى الليزر أو الوخز "
              "بالإبر الدقيقة أو الدهون، مع متابعة قصيرة. ولا يمكن رؤية الأضرار النادرة في دراسات بهذا الحجم.",
-    "s_questions": "٤. أسئلة تطرحها على العيادة",
+    "s_questions": "4. أسئلة تطرحها على العيادة",
     "q_1": "هل الطبيب مسجّل لدى الهيئة السعودية للتخصصات الصحية؟ هل يمكنني رؤية الترخيص؟",
     "q_2": "من أين يأتي المنتج، وما رقم التشغيلة، وهل هو مرخّص للحقن من الهيئة العامة للغذاء والدواء؟",
     "q_3": "إذا كان العلاج بالخلايا أو الإكسوسومات: هل هو جزء من دراسة معتمدة؟ وما رقم الموافقة الأخلاقية؟",
     "q_4": "كم عدد الجلسات، وكم مدة التعافي، وكم ستكلّف الدورة كاملة؟",
     "q_5": "ماذا يحدث إذا لم ينجح العلاج: إعادة، أم استرداد المبلغ، أم علاج آخر؟",
     "q_6": "بمن أتصل إذا ظهر أثر جانبي، وكيف يُسجَّل؟",
-    "s_values": "٥. ما الأهم بالنسبة إليك؟",
+    "s_values": "5. ما الأهم بالنسبة إليك؟",
     "values_intro": "ضع علامة على كل سطر، واحضر هذه الصفحة إلى موعدك.",
     "v_1": "الحصول على أكبر تحسّن ممكن",
     "v_2": "تجنّب فترة التعافي بعيداً عن العمل أو الحياة الاجتماعية",
@@ -257,7 +262,6 @@ AR: dict[str, str] = {
     "note_count": "جدول الأدلة {version}: الدراسات المُتحقَّق منها لهذا الخيار (المعرّفات: {ids}).",
     "note_price": "{source}. الأسعار بالريال السعودي؛ تأكّد منها مع العيادة قبل أن تقرّر.",
     "note_reg": "المصدر: clinical-evidence.md القسم {section} ({tag}).",
-    "quote_lang": "النص الأصلي بالإنجليزية",
 }
 
 CATALOGUE = {"en": EN, "ar": AR}

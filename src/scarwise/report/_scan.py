@@ -59,10 +59,10 @@ def scan_section(measure: dict[str, Any], *, lang: str, t: Any, notes: Any, scan
     counts = Counter(s["type"] for s in measure["scars"])
     rows = tuple((k, t(k), _S(fmt_number(counts.get(k, 0), lang, digits=0), note)) for k in TYPES)
     total = _S(fmt_number(len(measure["scars"]), lang, digits=0), note)
-    gb = _S(f"{fmt_number(grade['goodman_baron_quantitative'], lang, digits=0)} / "
-            f"{fmt_number(grade.get('goodman_baron_quantitative_max', 84), lang, digits=0)}", grade_note)
-    ecca = _S(f"{fmt_number(grade['ecca'], lang, digits=0)} / {fmt_number(grade.get('ecca_max', 480), lang, digits=0)}",
-              grade_note)
+    gb = _S(t("score_of", a=fmt_number(grade["goodman_baron_quantitative"], lang, digits=0),
+              b=fmt_number(grade.get("goodman_baron_quantitative_max", 84), lang, digits=0)), grade_note)
+    ecca = _S(t("score_of", a=fmt_number(grade["ecca"], lang, digits=0),
+                b=fmt_number(grade.get("ecca_max", 480), lang, digits=0)), grade_note)
     ordered = sorted(visits, key=lambda v: v.date)
     for v in ordered:
         if "scars" not in v.measure or "grade" not in v.measure:
