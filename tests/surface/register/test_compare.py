@@ -146,3 +146,21 @@ def test_series_tracks_scars_over_three_visits(patch, changed):
     assert len(new) == 1 and new[0].volume_mm3[0] == 0.0 and new[0].volume_mm3[1] == 0.0
     assert new[0].volume_mm3[2] > 0
     assert len(series.total_volume_mm3) == 3
+
+
+def test_flattened_raised_scar():
+    """A hypertrophic scar lowered to half its height loses half its volume above the skin."""
+    from scarwise.surface.synthetic import make_skin_patch
+
+    placed = [("rolling", (10.0, 10.0), 5.0, 0.25), ("hypertrophic", (16.0, 16.0), 2.5, -0.3),
+              ("boxcar", (15.0, 7.0), 2.5, 0.3)]
+    raised = make_skin_patch(nx=480, ny=480, pixel_mm=0.05, seed=5, scars=placed)
+    pair = make_pair(raised, theta_deg=2.0, shift_mm=(0.5, 0.3), change_mm=scar_change(raised, {1: 0.5}))
+    comp = compare_surfaces(pair.baseline, pair.followup)
+    hyper = next(s for s in comp.scars if s.type_before == "hypertrophic")
+    assert hyper.followup_id is not None and hyper.type_after == "hypertrophic"
+    assert hyper.volume_mm3_before == pytest.approx(pair.scars[1].volume_mm3, rel=0.1)
+    assert hyper.volume_change_pct == pytest.approx(-50.0, abs=5.0)
+    assert hyper.depth_mm_after == pytest.approx(-0.15, abs=0.025)  # negative: height above skin level
+    others = [s for s in comp.scars if s is not hyper]
+    assert len(others) == 2 and all(abs(s.volume_change_pct) < 5.0 for s in others)
