@@ -41,3 +41,9 @@ def region():
 
 
 BACKENDS = ["numpy", "numba"]
+try:  # the optional JAX backend joins the backend-parametrised tests when installed
+    import jax  # noqa: F401
+
+    BACKENDS.append("jax")
+except ModuleNotFoundError:
+    pass

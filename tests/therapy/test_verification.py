@@ -107,7 +107,8 @@ def test_numpy_and_numba_rates_agree():
         out = np.empty_like(u)
         get_backend(name).make_rate(model, grid, inv_cap, d)(u, out)
         outs.append(out)
-    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-12, atol=1e-12 * np.abs(outs[0]).max())
+    for other in outs[1:]:
+        np.testing.assert_allclose(other, outs[0], rtol=1e-12, atol=1e-12 * np.abs(outs[0]).max())
     np.testing.assert_allclose(outs[0], model.rate(u, 0.0, inv_cap, grid), rtol=0, atol=0)
 
 
