@@ -121,6 +121,10 @@ def _register_commands() -> None:
     app.command("colour")(colour_command)
     app.command("calibrate-lights")(calibrate_lights_command)
 
+    from scarwise.cli_compare import compare_command
+
+    app.command("compare")(compare_command)
+
     from scarwise.cli_evidence import evidence_app, meta_command
 
     app.add_typer(evidence_app, name="evidence")

@@ -61,7 +61,7 @@ def compare_command(
 ) -> None:
     """Align a follow-up scan onto the baseline and report the change of each scar."""
     # Imported here, not at the top: cli.py imports this module to wire the command.
-    from scarwise.cli import emit_json, err, user_errors
+    from scarwise._cli_common import emit_json, err, user_errors
     from scarwise.surface.io import read_surface
     from scarwise.surface.register import compare_surfaces
 
