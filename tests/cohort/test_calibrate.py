@@ -18,9 +18,9 @@ def test_packaged_evidence_gives_no_target_and_says_why():
     targets, status = evidence_targets(load_studies(extra=None))
     assert targets == []
     by = {s.protocol: s for s in status}
-    assert by["none"].calibrated
+    assert not by["none"].calibrated and "by construction" in by["none"].reason
     assert not by["fractional_co2"].calibrated and "pooling needs at least 2" in by["fractional_co2"].reason
-    assert all(not s.calibrated for s in status if s.protocol != "none")
+    assert not any(s.calibrated for s in status)
     with pytest.raises(InvalidParameterError, match="no verified pooled effect"):
         calibrate(targets, evidence_version="x")
 
@@ -82,3 +82,16 @@ def test_sobol_names_device_response_for_a_laser():
     s = sobol_indices("fractional_co2", n_base=32)
     assert s["agent_potency"]["ST"] == pytest.approx(0.0, abs=1e-9)  # no agent in this protocol
     assert s["device_response"]["ST"] > s["fibroblast_proliferation"]["ST"]
+
+
+def test_held_back_check_compares_reported_arms_with_the_predictive_interval():
+    from scarwise.cohort import held_back_check
+
+    res = held_back_check("park2019", replicates=30, seed=1)
+    for arm in ("treatment", "control"):
+        a = res["arms"][arm]
+        lo, hi = a["predicted_interval_pct"]
+        assert lo <= a["predicted_median_pct"] <= hi
+        assert a["within"] == (lo <= a["reported_pct"] <= hi)
+    with pytest.raises(InvalidParameterError, match="no trial design"):
+        held_back_check("kwon2020")

@@ -5,19 +5,58 @@ Patients (:func:`draw_patients`) are simulated with the local reduced form of th
 resumable Parquet chunks.
 """
 
+from scarwise.cohort._calibrate import (
+    CalibrationTarget,
+    Posterior,
+    ProtocolStatus,
+    calibrate,
+    calibration_record,
+    evidence_targets,
+    predictive_interval,
+    sobol_indices,
+)
 from scarwise.cohort._patients import PARAMETERS, PRIOR_SIGMA, Population, VirtualPatients, draw_patients
+from scarwise.cohort._predict import ScarBurden, burden_from_measure, load_posterior, predict_burden
 from scarwise.cohort._reduced import ProtocolDose, pixel_levels, profile_levels, protocol_dose, remaining_depth
 from scarwise.cohort._runners import ENV_SCHEDULER, CohortRun, dask_client, read_cohort, run_cohort
 from scarwise.cohort._simulate import months_to_days, patient_improvement, scar_volumes, simulate_block
+from scarwise.cohort._trials import (
+    REPORTED,
+    STUDY_DESIGNS,
+    ReportedArms,
+    TrialDesign,
+    TrialOutcome,
+    held_back_check,
+    simulate_trial,
+)
 
 __all__ = [
     "ENV_SCHEDULER",
     "PARAMETERS",
     "PRIOR_SIGMA",
+    "REPORTED",
+    "STUDY_DESIGNS",
+    "CalibrationTarget",
     "CohortRun",
     "Population",
+    "Posterior",
     "ProtocolDose",
+    "ProtocolStatus",
+    "ReportedArms",
+    "ScarBurden",
+    "TrialDesign",
+    "TrialOutcome",
     "VirtualPatients",
+    "burden_from_measure",
+    "calibrate",
+    "calibration_record",
+    "evidence_targets",
+    "held_back_check",
+    "load_posterior",
+    "predict_burden",
+    "predictive_interval",
+    "simulate_trial",
+    "sobol_indices",
     "dask_client",
     "draw_patients",
     "months_to_days",

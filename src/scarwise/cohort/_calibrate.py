@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from scarwise.cohort._patients import PARAMETERS, Population
+from scarwise.cohort._patients import PARAMETERS, PRIOR_SIGMA, Population
 from scarwise.cohort._trials import MODEL_OUTCOMES, STUDY_DESIGNS, TrialDesign, simulate_trial
 from scarwise.core.errors import InvalidParameterError, ScarwiseError
 from scarwise.evidence import EvidenceTable, pool_evidence
@@ -104,8 +104,9 @@ def evidence_targets(table: EvidenceTable, *, designs: Mapping[str, TrialDesign]
     status = []
     for proto in names:
         if proto == "none":
-            status.append(ProtocolStatus(protocol=proto, calibrated=True,
-                                         reason="untreated course: no fill in the model (no parameters to fit)"))
+            status.append(ProtocolStatus(protocol=proto, calibrated=False,
+                                         reason="untreated course: the model has no spontaneous remodelling "
+                                                "(0% change by construction); natural course not fitted to evidence"))
             continue
         treatment = _protocol_treatment(proto)
         reasons = []
@@ -230,3 +231,30 @@ def sobol_indices(protocol: str, *, month: float = 6.0, n_base: int = 256, seed:
     res = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
     return {k: {"S1": float(res["S1"][i]), "ST": float(res["ST"][i]), "ST_conf": float(res["ST_conf"][i])}
             for i, k in enumerate(names)}
+
+
+def calibration_record(status: Sequence[ProtocolStatus], *, evidence_version: str,
+                       posterior: Posterior | None = None) -> dict[str, Any]:
+    """The JSON stored in ``cohort/data/posterior.json`` and read by predictions.
+
+    Protocols whose targets were fitted carry the accepted ``mu`` samples; the others say why not.
+    """
+    fitted = {t.name.split("/")[0] for t in posterior.targets} if posterior is not None else set()
+    protocols = {}
+    for st in status:
+        entry: dict[str, Any] = st.to_json()
+        entry.pop("protocol")
+        if posterior is not None and st.calibrated and _protocol_treatment(st.protocol) in fitted:
+            entry["parameters"] = list(posterior.parameters)
+            entry["mu_samples"] = posterior.samples.round(6).tolist()
+        else:
+            entry["calibrated"] = False
+        protocols[st.protocol] = entry
+    calibrated = [k for k, v in protocols.items() if v["calibrated"]]
+    note = (f"calibrated protocols: {', '.join(calibrated)}" if calibrated else
+            "no protocol is calibrated: the verified evidence holds no pooled effect on an outcome the model "
+            "computes (3D scar volume); per-patient parameters use their uncalibrated priors (ours, UNVERIFIED)")
+    return {"format": 1, "evidence_version": evidence_version, "method": METHOD, "note": note,
+            "prior_sigma": dict(PRIOR_SIGMA), "protocols": protocols,
+            "coverage": posterior.coverage() if posterior is not None else [],
+            "abc": posterior.extra if posterior is not None else {}}

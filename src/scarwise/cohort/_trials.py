@@ -112,3 +112,31 @@ def simulate_trial(design: TrialDesign, population: Population, *, seed: int, re
         vi = float(a.var(ddof=1) / design.n + b.var(ddof=1) / design.n)
     return TrialOutcome(study_id=design.study_id, mean_treatment_pct=float(a.mean()),
                         mean_control_pct=float(b.mean()), yi=float(a.mean() - b.mean()), vi=max(vi, 1e-12))
+
+
+def held_back_check(study_id: str, *, population: Population | None = None, seed: int = 0,
+                    replicates: int = 200, level: float = 0.9) -> dict:
+    """Compare a study the model was not fitted to with the predictive interval of its simulated trial.
+
+    ``replicates`` trials of the study's design (new virtual patients each) give the interval of
+    each arm's mean percent volume reduction; the study's reported arm means are checked against it.
+    """
+    if study_id not in STUDY_DESIGNS or study_id not in REPORTED:
+        raise InvalidParameterError(f"no trial design with reported arms for {study_id!r}; "
+                                    f"known: {sorted(set(STUDY_DESIGNS) & set(REPORTED))}")
+    if not 10 <= replicates <= 100_000:
+        raise InvalidParameterError(f"replicates must be 10..100000, got {replicates}")
+    design, rep = STUDY_DESIGNS[study_id], REPORTED[study_id]
+    pop = population or Population()
+    sims = [simulate_trial(design, pop, seed=seed, replicate=r) for r in range(replicates)]
+    tail = 50.0 * (1.0 - level)
+    out = {"study": study_id, "design": {"treatment": design.treatment, "control": design.control,
+                                         "sessions": design.sessions, "follow_up_days": design.follow_up_days,
+                                         "n": design.n, "note": design.note},
+           "level": level, "replicates": replicates, "arms": {}}
+    for arm, reported, values in (("treatment", rep.treatment_pct, [s.mean_treatment_pct for s in sims]),
+                                  ("control", rep.control_pct, [s.mean_control_pct for s in sims])):
+        lo, med, hi = np.percentile(values, [tail, 50.0, 100.0 - tail])
+        out["arms"][arm] = {"reported_pct": reported, "predicted_median_pct": float(med),
+                            "predicted_interval_pct": [float(lo), float(hi)], "within": bool(lo <= reported <= hi)}
+    return out
