@@ -45,7 +45,6 @@ class ScarRegion:
             raise InvalidParameterError(f"depth map {d.shape} does not match grid {self.grid.shape}")
         if not np.issubdtype(lab.dtype, np.integer) or (lab < 0).any():
             raise InvalidParameterError("labels must be non-negative integers (0 = no scar)")
-        check_point_count(d.shape[1], d.shape[0], limit=MAX_SIMULATION_POINTS, what="simulation grid")
         object.__setattr__(self, "depth0_mm", np.clip(d, 0.0, None))
         object.__setattr__(self, "labels", lab.astype(np.int64))
 

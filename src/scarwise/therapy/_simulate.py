@@ -11,10 +11,11 @@ from numpy.typing import NDArray
 
 from scarwise.core._checks import check_non_negative
 from scarwise.core.errors import InvalidParameterError
+from scarwise.core.heightmap import check_point_count
 from scarwise.therapy._model import A, I, L, M, RemodellingModel
 from scarwise.therapy._params import PARAMETER_SOURCE, AgentKinetics, ModelParameters
 from scarwise.therapy._protocols import Protocol
-from scarwise.therapy._region import ScarRegion
+from scarwise.therapy._region import MAX_SIMULATION_POINTS, ScarRegion
 from scarwise.therapy.solvers import Event, Sample, integrate
 
 PREDICTION_LABEL = "model prediction (uncalibrated mechanistic model; not evidence of efficacy)"
@@ -116,6 +117,8 @@ def simulate_protocol(
     on_sample : callable, optional
         Called at each report day (progress).
     """
+    g = region.grid
+    check_point_count(g.nx, g.ny, limit=MAX_SIMULATION_POINTS, what="simulation grid (coarsen_region to shrink it)")
     report = sorted({float(d) for d in days})
     if not report:
         raise InvalidParameterError("days is empty; give at least one report day, e.g. [0, 90, 180]")
