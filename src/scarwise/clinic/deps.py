@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -18,9 +18,17 @@ SESSION_COOKIE = "scarwise_session"
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    with request.app.state.sessions() as db:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """One session per request, closed on the event loop.
+
+    Closing in a worker thread (a sync dependency) can deadlock under load: every thread waits for
+    a pooled connection that is only released by a teardown waiting for a free thread.
+    """
+    db = request.app.state.sessions()
+    try:
         yield db
+    finally:
+        db.close()
 
 
 DbSession = Annotated[Session, Depends(get_db)]
