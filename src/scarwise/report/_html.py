@@ -23,5 +23,5 @@ def render_html(report: Report) -> str:
     t = report.strings
     css = _env().get_template("report.css").render(
         fonts=FONTS[report.lang], start="right" if report.direction == "rtl" else "left",
-        page=t["page"], of=t["of"])
+        page=t["page"], of=t["of"], latin_fonts=FONTS["en"])
     return _env().get_template("report.html").render(r=report, t=t, css=css)
