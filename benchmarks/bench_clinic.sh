@@ -59,7 +59,7 @@ PYSEED
   for target in "page /patients" "api /api/patients/1"; do
     set -- $target
     local line
-    line=$(wrk -t2 -c100 -d"$DURATION" -s "$WORK/report.lua" -H "Cookie: scarwise_session=$token" \
+    line=$(wrk -t2 -c100 -d"$DURATION" --timeout 10s -s "$WORK/report.lua" -H "Cookie: scarwise_session=$token" \
            -H "Authorization: Bearer $token" "http://127.0.0.1:$port$2" | grep '^RESULT' | sed 's/^RESULT //')
     echo "bench: clinic_$1 db=$label conns=100 $line"
     sleep 2  # let the server drain before the next target
