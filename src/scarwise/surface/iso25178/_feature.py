@@ -31,7 +31,6 @@ from collections.abc import Callable
 
 import numba
 import numpy as np
-from numba import typed, types
 from numpy.typing import NDArray
 from scipy import ndimage
 
@@ -189,16 +188,86 @@ def make_watershed() -> Callable[..., tuple]:
 
 @functools.cache
 def make_wolf_pruning() -> Callable[..., tuple]:
-    """Compiled Wolf pruning (surfalize's heap algorithm, step for step)."""
+    """Compiled Wolf pruning: surfalize's heap algorithm step for step, on flat arrays.
+
+    surfalize keeps one insertion-ordered dict of neighbours per motif; ties between equal saddles
+    are broken by that order. Here every adjacency is one edge (its saddle height) threaded on two
+    doubly linked lists, one per end, in the order the dict entries would have been inserted, and
+    an open-addressing hash table finds the edge of a pair, so each dict operation is O(1) without
+    numba's (slow) typed dicts.
+    """
 
     @numba.njit(cache=True, nogil=True)
     def wolf_pruning(n, critical, loc, a, b, saddle, threshold):
-        adjacency = typed.List()
-        for _ in range(n + 1):
-            adjacency.append(typed.Dict.empty(types.int64, types.float64))
-        for k in range(a.size):
-            adjacency[a[k]][b[k]] = saddle[k]
-            adjacency[b[k]][a[k]] = saddle[k]
+        m0 = a.size
+        cap_e = 2 * m0 + 16
+        ea = np.empty(cap_e, np.int64)
+        eb = np.empty(cap_e, np.int64)
+        val = np.empty(cap_e)
+        nxt = np.full(2 * cap_e, -1, np.int64)  # half-edge 2e sits on ea[e]'s list, 2e + 1 on eb[e]'s
+        prv = np.full(2 * cap_e, -1, np.int64)
+        head = np.full(n + 1, -1, np.int64)
+        tail = np.full(n + 1, -1, np.int64)
+        free = np.empty(cap_e, np.int64)
+        n_free = 0
+        n_used = 0
+        size = 16
+        while size < 8 * (m0 + 1):
+            size *= 2
+        hkey = np.full(size, -1, np.int64)  # -1 empty, -2 deleted
+        hval = np.empty(size, np.int64)
+        filled = 0  # slots not empty (live or deleted)
+
+        def key_of(x, y):
+            return min(x, y) * (n + 1) + max(x, y)
+
+        def slot_of(key, hkey):
+            mask = hkey.size - 1
+            i = (key * 0x9E3779B97F4A7C15) & mask
+            while hkey[i] != -1 and hkey[i] != key:
+                i = (i + 1) & mask
+            return i
+
+        def append(node, h, head, tail, nxt, prv):
+            prv[h] = tail[node]
+            nxt[h] = -1
+            if tail[node] >= 0:
+                nxt[tail[node]] = h
+            else:
+                head[node] = h
+            tail[node] = h
+
+        def unlink(node, h, head, tail, nxt, prv):
+            p = prv[h]
+            q = nxt[h]
+            if p >= 0:
+                nxt[p] = q
+            else:
+                head[node] = q
+            if q >= 0:
+                prv[q] = p
+            else:
+                tail[node] = p
+
+        def find(x, y, hkey, hval):
+            i = slot_of(key_of(x, y), hkey)
+            return hval[i] if hkey[i] >= 0 else -1
+
+        edges_alive = 0
+        for k in range(m0):  # in ascending (lo, hi): the dicts' insertion order
+            e = n_used
+            n_used += 1
+            ea[e] = a[k]
+            eb[e] = b[k]
+            val[e] = saddle[k]
+            append(a[k], 2 * e, head, tail, nxt, prv)
+            append(b[k], 2 * e + 1, head, tail, nxt, prv)
+            i = slot_of(key_of(a[k], b[k]), hkey)
+            hkey[i] = key_of(a[k], b[k])
+            hval[i] = e
+            filled += 1
+            edges_alive += 1
+
         merged_into = np.arange(n + 1)
         alive = np.ones(n + 1, np.bool_)
         alive[0] = False
@@ -206,10 +275,13 @@ def make_wolf_pruning() -> Callable[..., tuple]:
         min_saddle = np.full(n + 1, np.inf)
         min_neighbour = np.full(n + 1, -1, np.int64)
         for r in range(1, n + 1):
-            for nb, s in adjacency[r].items():
-                if s < min_saddle[r]:
-                    min_saddle[r] = s
-                    min_neighbour[r] = nb
+            h = head[r]
+            while h >= 0:
+                e = h >> 1
+                if val[e] < min_saddle[r]:
+                    min_saddle[r] = val[e]
+                    min_neighbour[r] = eb[e] if (h & 1) == 0 else ea[e]
+                h = nxt[h]
         heap = [(min_saddle[r] - critical[r], float(r), 0.0) for r in range(1, n + 1)]
         heapq.heapify(heap)
         while len(heap) > 0:
@@ -220,26 +292,66 @@ def make_wolf_pruning() -> Callable[..., tuple]:
             if height >= threshold:
                 break
             nb = min_neighbour[r]
-            nb_adj = adjacency[nb]
-            del nb_adj[r]
-            del adjacency[r][nb]
+            # del adjacency[nb][r]; del adjacency[r][nb]
+            e = find(r, nb, hkey, hval)
+            h_r = 2 * e if ea[e] == r else 2 * e + 1
+            unlink(r, h_r, head, tail, nxt, prv)
+            unlink(nb, h_r ^ 1, head, tail, nxt, prv)
+            hkey[slot_of(key_of(r, nb), hkey)] = -2
+            free[n_free] = e
+            n_free += 1
             transferred_min = np.inf
             transferred_nb = -1
-            for other, s in adjacency[r].items():
-                combined = s
-                if other in nb_adj:
-                    existing = nb_adj[other]
-                    if not s < existing:
-                        combined = existing
-                nb_adj[other] = combined
-                other_adj = adjacency[other]
-                other_adj[nb] = combined
-                del other_adj[r]
+            h = head[r]
+            while h >= 0:  # the remaining neighbours of r, in order
+                e = h >> 1
+                other = eb[e] if (h & 1) == 0 else ea[e]
+                s_ro = val[e]
+                e2 = find(nb, other, hkey, hval)
+                if e2 >= 0:  # existing entry: value updated in place, order kept
+                    combined = s_ro if s_ro < val[e2] else val[e2]
+                    val[e2] = combined
+                else:  # new entry at the end of both dicts
+                    combined = s_ro
+                    if n_free > 0:
+                        n_free -= 1
+                        e2 = free[n_free]
+                    else:
+                        e2 = n_used
+                        n_used += 1
+                    ea[e2] = nb
+                    eb[e2] = other
+                    val[e2] = combined
+                    append(nb, 2 * e2, head, tail, nxt, prv)
+                    append(other, 2 * e2 + 1, head, tail, nxt, prv)
+                    if filled + 1 > hkey.size // 2:  # rebuild without deleted slots
+                        live = hkey >= 0
+                        keys = hkey[live].copy()
+                        vals = hval[live].copy()
+                        hkey[:] = -1
+                        for q in range(keys.size):
+                            i = slot_of(keys[q], hkey)
+                            hkey[i] = keys[q]
+                            hval[i] = vals[q]
+                        filled = keys.size
+                    i = slot_of(key_of(nb, other), hkey)
+                    hkey[i] = key_of(nb, other)
+                    hval[i] = e2
+                    filled += 1
+                # del adjacency[other][r]
+                unlink(other, h ^ 1, head, tail, nxt, prv)
+                hkey[slot_of(key_of(r, other), hkey)] = -2
                 if min_neighbour[other] == r:
                     min_neighbour[other] = nb
                 if combined < transferred_min:
                     transferred_min = combined
                     transferred_nb = other
+                nh = nxt[h]
+                free[n_free] = e
+                n_free += 1
+                h = nh
+            head[r] = -1
+            tail[r] = -1
             if critical[r] < critical[nb]:
                 critical[nb] = critical[r]
                 loc[nb, 0] = loc[r, 0]
@@ -249,10 +361,13 @@ def make_wolf_pruning() -> Callable[..., tuple]:
             if min_neighbour[nb] == r:
                 best = np.inf
                 best_nb = -1
-                for o, s in nb_adj.items():
-                    if s < best:
-                        best = s
-                        best_nb = o
+                h = head[nb]
+                while h >= 0:
+                    e = h >> 1
+                    if val[e] < best:
+                        best = val[e]
+                        best_nb = eb[e] if (h & 1) == 0 else ea[e]
+                    h = nxt[h]
                 min_saddle[nb] = best
                 min_neighbour[nb] = best_nb
             elif transferred_min < min_saddle[nb]:
