@@ -81,3 +81,16 @@ def test_scan_corrections_kept_beside_result(world, client, monkeypatch):
                         headers=world.headers()).status_code == 422
     r = client.patch(f"/api/scans/{sid}", json={"grade_override": 1}, headers=world.headers("staff"))
     assert r.status_code == 403
+
+
+def test_deleting_a_patient_removes_their_records(world, client):
+    pid, prac = world.patient("T6"), _practitioner(client, world)
+    h = world.headers()
+    s = client.post(f"/api/patients/{pid}/sessions", json={"practitioner_id": prac, "performed_on": "2025-03-01",
+                                                           "product": "PRP", "lot": "Z-1"}, headers=h).json()
+    client.post(f"/api/patients/{pid}/adverse-events", json={"session_id": s["id"], "kind": "bruise", "severity": 1,
+                                                             "onset_on": "2025-03-02"}, headers=h)
+    assert client.delete(f"/api/patients/{pid}", headers=world.headers("admin")).status_code == 204
+    assert client.get("/api/adverse-events", headers=h).json() == []
+    assert client.get("/api/lots/Z-1/patients", headers=h).json() == []
+    assert client.get("/api/follow-ups", params={"until": "2030-01-01"}, headers=h).json() == []

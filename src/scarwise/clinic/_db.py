@@ -75,7 +75,7 @@ def _snapshot(obj: Audited, *, old: bool) -> dict[str, Any]:
         elif not old and hist.added:
             value = hist.added[0]
         else:
-            value = state.attrs[key].loaded_value if key in state.dict else None
+            value = state.dict.get(key)
         out[key] = _plain(value)
     return out
 
