@@ -93,7 +93,7 @@ def simulate_command(
     interval: Annotated[float | None, typer.Option("--interval", help="Override days between sessions.")] = None,
     pixel_mm: PixelOpt = None,
     sim_pixel_mm: Annotated[float, typer.Option("--sim-pixel-mm", help="Simulation grid spacing in mm (the scan is "
-                                                "block-averaged to about this).", min=0.0)] = 0.05,
+                                                "block-averaged to about this).", min=0.0)] = 0.1,
     dt: Annotated[float, typer.Option("--dt", help="Time step in days.", min=0.001, max=1.0)] = 0.1,
     backend: Annotated[str, typer.Option("--backend", help="numba (default), numpy or jax.")] = "numba",
     protocols_file: ProtocolsFileOpt = None,
