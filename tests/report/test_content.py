@@ -179,3 +179,16 @@ def test_scan_numbers_match_measurement(measured):
     assert counts == {t: sum(s.type == t for s in result.scars) for t in counts}
     assert report.scan.grade_gb.text.startswith(f"{result.grade.goodman_baron_quantitative} /")
     assert np.isfinite(result.grade.ecca)
+
+
+def test_icon_arrays_name_the_arm():
+    from scarwise.report._content import _icon_arrays
+    from scarwise.report._i18n import translator
+
+    text = "fat: malar fullness 3/10; icepick scars did not respond; laser: downtime 1 week, acne flare 2/10"
+    icons = _icon_arrays(text, "Azzam OA 2013", 7, "en", translator("en"))
+    labels = [label.text for _, label in icons]
+    assert labels == ["Azzam OA 2013, fat: 3 of 10 patients: malar fullness",
+                      "Azzam OA 2013, laser: 2 of 10 patients: acne flare"]
+    svg = icons[0][0]
+    assert svg.count("<circle") == 10 and svg.count('fill="#c0504d"') == 2 * 3  # head and body per filled icon

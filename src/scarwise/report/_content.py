@@ -113,7 +113,8 @@ class _Notes:
 
 def _cite(s: Any) -> str:
     ref = f"doi:{s.doi}" if s.doi else (f"PMID {s.pmid}" if s.pmid else (s.citation or ""))
-    return f"{s.first_author} {s.year or ''} ({s.design}, n = {s.n or '?'}), {s.journal}. {ref}".strip()
+    funding = f" Funding: {s.funding}." if s.funding else ""
+    return f"{s.first_author} {s.year or ''} ({s.design}, n = {s.n or '?'}), {s.journal}. {ref}.{funding}".strip()
 
 
 def _pooled_view(pe: PooledEvidence, ev: OptionEvidence, lang: str, t: Any, notes: _Notes,
@@ -146,16 +147,26 @@ def _pooled_view(pe: PooledEvidence, ev: OptionEvidence, lang: str, t: Any, note
 
 
 _FRACTION = re.compile(r"([A-Za-z][A-Za-z \"-]*?)\s+(\d+)/(\d+)")
+_ARM = re.compile(r"^\s*([A-Za-z][\w +%-]*?):")
 
 
-def _icon_arrays(text: str, note: int, lang: str, t: Any) -> list[tuple[str, Sourced]]:
-    """Icon arrays for "<event> k/n" frequencies quoted in a study's adverse-event text."""
-    out = []
-    for what, k, n in _FRACTION.findall(text):
-        k, n = int(k), int(n)
-        if 0 <= k <= n <= 100 and n > 0:
-            label = f"{t('out_of', k=fmt_number(k, lang, digits=0), n=fmt_number(n, lang, digits=0))}: {what.strip()}"
-            out.append((icon_array_svg(k, n, rtl=lang == "ar"), Sourced(label, note)))
+def _icon_arrays(text: str, who: str, note: int, lang: str, t: Any) -> list[tuple[str, Sourced]]:
+    """Icon arrays for "<event> k/n" frequencies quoted in a study's adverse-event text.
+
+    The text is split at ';' and a segment opening with "<arm>:" (e.g. "laser: acne flare 2/10")
+    names the arm for it and the segments after it, so each caption says whose frequency it is.
+    """
+    out, arm = [], None
+    for segment in text.split(";"):
+        head = _ARM.match(segment)
+        if head:
+            arm, segment = head.group(1).strip(), segment[head.end():]
+        for what, k, n in _FRACTION.findall(segment):
+            k, n = int(k), int(n)
+            if 0 <= k <= n <= 100 and n > 0:
+                count = t("out_of", k=fmt_number(k, lang, digits=0), n=fmt_number(n, lang, digits=0))
+                label = f"{who}{', ' + arm if arm else ''}: {count}: {what.strip()}"
+                out.append((icon_array_svg(k, n, rtl=lang == "ar"), Sourced(label, note)))
     return out
 
 
@@ -187,7 +198,7 @@ def _option_view(ev: OptionEvidence, lang: str, t: Any, notes: _Notes, prices: P
                 reported.append(Sourced(f"{who}{when}: {s.reported or '—'}", sn))
             if s.adverse_events and s.adverse_events.lower() not in ("not captured", "not stated in abstract"):
                 adverse.append(Sourced(f"{who}: {s.adverse_events}", sn))
-                icons.extend(_icon_arrays(s.adverse_events, sn, lang, t))
+                icons.extend(_icon_arrays(s.adverse_events, who, sn, lang, t))
     if ev.n_unverified:
         unverified = Sourced(t("unverified_studies", k=ev.n_unverified),
                              notes.add(t("note_count", version=version, ids="UNVERIFIED")))
