@@ -164,3 +164,39 @@ def test_logout_everywhere_ends_page_sessions(world, client, path):
     assert client.post("/logout-everywhere", data={"csrf": csrf}, follow_redirects=False).status_code == 303
     r = client.get(path, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/login"
+
+
+def test_every_page_object_of_other_clinic_is_404(world, client, monkeypatch):
+    monkeypatch.setattr("scarwise.surface.io.read_surface", lambda path, **kw: "s")
+    monkeypatch.setattr("scarwise.surface.measure.measure_surface",
+                        lambda s, **kw: SimpleNamespace(to_json=lambda: {"scars": [{"id": 1}], "grade": {}}))
+    monkeypatch.setattr("scarwise.clinic._scans._scar_map", lambda *a: None)
+    hb = world.headers("admin", "b")
+    pid = world.patient("B-1", clinic="b")
+    consent = client.get(f"/api/patients/{pid}/consents", headers=hb).json()[0]["id"]
+    scan = client.post(f"/api/patients/{pid}/scans", files={"file": ("a.x3p", b"x")}, headers=hb).json()["id"]
+    prac = client.post("/api/practitioners", json={"name": "Dr B", "licence_number": "L",
+                                                   "licence_expires": "2099-01-01"}, headers=hb).json()["id"]
+    client.post(f"/api/patients/{pid}/sessions", json={"practitioner_id": prac, "performed_on": "2025-01-01",
+                                                       "product": "PRP", "lot": "LOT-B"}, headers=hb)
+    follow_up = client.get("/api/follow-ups", params={"until": "2030-01-01"}, headers=hb).json()[0]["id"]
+    csrf = _sign_in(client, world, "admin")
+    session_form = {"practitioner_id": str(prac), "performed_on": "2025-01-01", "product": "x", "lot": "y"}
+    for method, path, form in [
+        ("GET", f"/patients/{pid}", None),
+        ("GET", f"/scans/{scan}", None),
+        ("POST", f"/scans/{scan}/correct", {"grade_override": "1"}),
+        ("POST", f"/patients/{pid}/consents", {"kind": "imaging", "version": "1"}),
+        ("POST", f"/patients/{pid}/consents/{consent}/withdraw", {}),
+        ("POST", f"/patients/{pid}/sessions", session_form),
+        ("POST", f"/patients/{pid}/adverse-events", {"kind": "x", "severity": "1", "onset_on": "2025-01-01"}),
+        ("POST", f"/follow-ups/{follow_up}/done", {}),
+    ]:
+        data = None if form is None else {**form, "csrf": csrf}
+        r = client.request(method, path, data=data)
+        assert r.status_code == 404, (method, path, r.status_code)
+    pa = world.patient("A-1")
+    r = client.post(f"/patients/{pa}/sessions", data={**session_form, "csrf": csrf})
+    assert r.status_code == 404 and "no practitioner" in r.text
+    assert "B-1" not in client.get("/safety", params={"lot": "LOT-B"}).text  # lot recall stays in the clinic
+    assert "B-1" not in client.get("/patients").text and "Dr B" not in client.get("/practitioners").text
