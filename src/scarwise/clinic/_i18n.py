@@ -2,7 +2,8 @@
 
 Catalogues are read from the ``.po`` source with Babel at start-up (no compiled ``.mo`` files to
 keep in step). Amounts are formatted in SAR and dates in the Gregorian calendar by Babel's CLDR
-data; Arabic pages may use Arabic-Indic digits (``digits="arab"``).
+data, with the Umm al-Qura Hijri date beside it on request (``hijridate``); Arabic pages may use
+Arabic-Indic digits (``digits="arab"``).
 """
 
 from __future__ import annotations
@@ -37,12 +38,13 @@ def catalogue(lang: str) -> dict[str, str]:
 class Formatter:
     """Translations and locale formats for one request."""
 
-    def __init__(self, lang: str, *, arabic_digits: bool = False) -> None:
+    def __init__(self, lang: str, *, arabic_digits: bool = False, hijri: bool = False) -> None:
         self.lang = lang if lang in LANGUAGES else "en"
         self.dir = "rtl" if self.lang in RTL else "ltr"
         self.locale = _LOCALES[self.lang]
-        self._numbering = "default" if (arabic_digits and self.lang == "ar") else "latn"
+        self._numbering = "arab" if (arabic_digits and self.lang == "ar") else "latn"
         self._messages = catalogue(self.lang)
+        self.hijri = hijri
 
     def gettext(self, message: str) -> str:
         return self._messages.get(message, message)
@@ -50,24 +52,44 @@ class Formatter:
     def sar(self, amount: Decimal | float | None) -> str:
         if amount is None:
             return ""
-        return format_currency(Decimal(str(amount)), "SAR", locale=self.locale, numbering_system=self._numbering)
+        return self._digits(format_currency(Decimal(str(amount)), "SAR", locale=self.locale,
+                                            numbering_system=self._numbering))
 
     def number(self, value: float | int | None, digits: int = 3) -> str:
         if value is None:
             return "—"
-        return format_decimal(round(float(value), digits), locale=self.locale, numbering_system=self._numbering)
+        return self._digits(format_decimal(round(float(value), digits), locale=self.locale,
+                                           numbering_system=self._numbering))
 
     def date(self, value: dt.date | None) -> str:
         if value is None:
             return "—"
         text = format_date(value, "medium", locale=self.locale)
-        if self._numbering == "default":
-            text = text.translate(_ARABIC_DIGITS)
-        return text
+        if self.hijri:
+            hijri = hijri_date(value, self.lang)
+            text += f" ({hijri})" if hijri else ""
+        return self._digits(text)
+
+    def _digits(self, text: str) -> str:
+        """Babel gives Arabic separators for ``arab`` but keeps 0-9; write Arabic-Indic digits."""
+        return text.translate(_ARABIC_DIGITS) if self._numbering == "arab" else text
 
     def helpers(self) -> dict[str, Callable | str]:
         return {"_": self.gettext, "sar": self.sar, "num": self.number, "fdate": self.date, "lang": self.lang,
-                "dir": self.dir}
+                "dir": self.dir, "hijri": self.hijri}
+
+
+def hijri_date(value: dt.date, lang: str) -> str | None:
+    """The Umm al-Qura (Hijri) date, e.g. ``1 Ramadan 1446 AH``; None outside its range (1924–2077)."""
+    from hijridate import Gregorian
+
+    try:
+        h = Gregorian.fromdate(value).to_hijri()
+    except (OverflowError, ValueError):
+        return None
+    if lang == "ar":
+        return f"{h.day} {h.month_name('ar')} {h.year} هـ"
+    return f"{h.day} {h.month_name()} {h.year} AH"
 
 
 _ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")

@@ -31,7 +31,8 @@ def formatter(request: Request) -> Formatter:
     lang = pick_language(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE),
                          request.headers.get("accept-language"))
     digits = (request.query_params.get("digits") or request.cookies.get("digits")) == "arab"
-    return Formatter(lang, arabic_digits=digits)
+    hijri = (request.query_params.get("cal") or request.cookies.get("cal")) == "hijri"
+    return Formatter(lang, arabic_digits=digits, hijri=hijri)
 
 
 def render(request: Request, template: str, context: dict[str, Any], *, status: int = 200,
@@ -47,6 +48,8 @@ def render(request: Request, template: str, context: dict[str, Any], *, status: 
         response.set_cookie(BROWSER_COOKIE, browser, httponly=True, samesite="lax", secure=secure)
     if request.query_params.get("lang") == fmt.lang:
         response.set_cookie(LANG_COOKIE, fmt.lang, max_age=365 * 86400, samesite="lax", secure=secure)
+    if request.query_params.get("cal") in ("hijri", "gregorian"):
+        response.set_cookie("cal", request.query_params["cal"], max_age=365 * 86400, samesite="lax", secure=secure)
     if request.query_params.get("digits") in ("arab", "latn"):
         response.set_cookie("digits", request.query_params["digits"], max_age=365 * 86400, samesite="lax",
                             secure=secure)
