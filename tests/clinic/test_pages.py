@@ -200,3 +200,25 @@ def test_every_page_object_of_other_clinic_is_404(world, client, monkeypatch):
     assert r.status_code == 404 and "no practitioner" in r.text
     assert "B-1" not in client.get("/safety", params={"lot": "LOT-B"}).text  # lot recall stays in the clinic
     assert "B-1" not in client.get("/patients").text and "Dr B" not in client.get("/practitioners").text
+
+
+def test_edit_patient_page_and_audit(world, client):
+    pid = world.patient("ED1", imaging=False)
+    csrf = _sign_in(client, world)
+    r = client.post(f"/patients/{pid}/edit", data={"csrf": csrf, "mrn": "ED1", "name_en": "Sara A. Ali",
+                                                   "name_ar": "سارة علي", "sex": "female", "fitzpatrick": "3"})
+    assert r.status_code == 200 and "Sara A. Ali" in r.text
+    body = client.get(f"/api/patients/{pid}", headers=world.headers()).json()
+    assert body["fitzpatrick"] == 3 and body["birth_date"] is None  # the emptied field is cleared
+    world.patient("ED2", imaging=False)
+    r = client.post(f"/patients/{pid}/edit", data={"csrf": csrf, "mrn": "ED2"})
+    assert r.status_code == 409 and "already used" in r.text
+
+
+def test_login_page_rate_limit(world, client):
+    token = _csrf(client.get("/login").text)
+    email = world.email(world.clinic_a, "staff")
+    for _ in range(10):
+        assert client.post("/login", data={"email": email, "password": "x", "csrf": token}).status_code == 401
+    r = client.post("/login", data={"email": email, "password": PASSWORD, "csrf": token})
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0 and "too many" in r.text

@@ -147,6 +147,21 @@ def patient_page(request: Request, patient: PatientDep, user: CurrentUser, db: D
         "outcomes": _outcomes(scans)}, user=user)
 
 
+@router.post("/patients/{patient_id}/edit")
+def edit_patient(request: Request, patient: PatientDep, db: DbSession, csrf: Csrf, mrn: Annotated[str, Form()],
+                 name_en: Annotated[str, Form()] = "", name_ar: Annotated[str, Form()] = "",
+                 birth_date: Annotated[str, Form()] = "", sex: Annotated[str, Form()] = "unknown",
+                 fitzpatrick: Annotated[str, Form()] = "", contact: Annotated[str, Form()] = "",
+                 notes: Annotated[str, Form()] = "") -> Response:
+    """Replace the patient's details with the form's (an empty field clears it)."""
+    check_csrf(request, csrf)
+    body = validate(PatientCreate, {"mrn": mrn, "name_en": name_en, "name_ar": name_ar, "birth_date": birth_date,
+                                    "sex": sex, "fitzpatrick": fitzpatrick, "contact": contact, "notes": notes})
+    crud.update_patient(db, patient=patient, data=body.model_dump())
+    db.commit()
+    return redirect(f"/patients/{patient.id}")
+
+
 @router.post("/patients/{patient_id}/consents")
 def add_consent(request: Request, patient: PatientDep, db: DbSession, csrf: Csrf, kind: Annotated[str, Form()],
                 version: Annotated[str, Form()], signed_on: Annotated[str, Form()] = "") -> Response:
