@@ -110,10 +110,10 @@ def test_crash_in_measure_fails_readably(world, client, fake_measure, monkeypatc
     assert body["status"] == "failed" and "ZeroDivisionError" in body["error"]
 
 
-def _stuck_scan(app, pid: int, *, worker: str, beat_age_s: float) -> int:
+def _stuck_scan(app, pid: int, *, worker: str, beat_age_s: float, status: str = "running") -> int:
     with app.state.sessions() as db:
         scan = Scan(clinic_id=1, patient_id=pid, filename="a.x3p", sha256="0" * 64, suffix=".x3p", size_bytes=1,
-                    visit_on=dt.date.today(), status="running", worker=worker,
+                    visit_on=dt.date.today(), status=status, worker=worker,
                     heartbeat_at=dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=beat_age_s))
         db.add(scan)
         db.commit()
@@ -127,6 +127,18 @@ def test_running_scan_without_heartbeat_reads_as_failed(world, client, app):
     assert client.get(f"/api/scans/{alive}", headers=world.headers()).json()["status"] == "running"
     body = client.get(f"/api/scans/{dead}", headers=world.headers()).json()
     assert body["status"] == "failed" and "worker died" in body["error"]
+
+
+def test_queued_scan_of_dead_process_reads_as_failed(world, client, app):
+    import socket
+
+    from scarwise.clinic._scans import WORKER
+
+    pid = world.patient("S10")
+    dead = _stuck_scan(app, pid, worker=f"{socket.gethostname()}:999999999", beat_age_s=0, status="queued")
+    alive = _stuck_scan(app, pid, worker=WORKER, beat_age_s=10**6, status="queued")  # waiting for a slot
+    assert client.get(f"/api/scans/{dead}", headers=world.headers()).json()["status"] == "failed"
+    assert client.get(f"/api/scans/{alive}", headers=world.headers()).json()["status"] == "queued"
 
 
 def test_startup_fails_scans_of_dead_processes(fresh_settings):

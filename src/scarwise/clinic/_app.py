@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     migrate(engine)
     sessions = make_sessionmaker(engine)
     with sessions() as db:
-        fail_dead_scans(db, stale_s=settings.scan_stale_s, at_startup=True)
+        fail_dead_scans(db, stale_s=settings.scan_stale_s)
 
     app = FastAPI(title="scarwise clinic", version="0.1.0", openapi_url="/api/openapi.json",
                   docs_url="/api/docs", redoc_url=None)

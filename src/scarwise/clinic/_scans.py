@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from scarwise.clinic._settings import Settings
@@ -25,7 +25,7 @@ from scarwise.core.errors import ScarwiseError, TooLargeError, UnsupportedFormat
 
 #: Suffixes the measure module reads (used until ``scarwise.surface.io`` lists its own).
 KNOWN_SUFFIXES = (".x3p", ".tif", ".tiff", ".csv", ".xyz", ".ply", ".obj", ".npy", ".npz")
-_WORKER = f"{socket.gethostname()}:{os.getpid()}"
+WORKER = f"{socket.gethostname()}:{os.getpid()}"  # this process, recorded on the scans it queues and runs
 _SLOTS: dict[int, threading.BoundedSemaphore] = {}
 _SLOTS_LOCK = threading.Lock()
 DIED = "the measurement stopped because its worker died (server restart?); upload the scan again"
@@ -117,7 +117,7 @@ def _measure(sessions: sessionmaker[Session], store: BlobStore, settings: Settin
         if scan is None or scan.status != "queued":
             return
         path, pixel_mm = store.path(scan.sha256, scan.suffix), scan.pixel_mm
-        scan.status, scan.worker, scan.heartbeat_at, scan.progress = "running", _WORKER, utcnow(), 0.05
+        scan.status, scan.worker, scan.heartbeat_at, scan.progress = "running", WORKER, utcnow(), 0.05
         db.commit()
     stop = threading.Event()
     ticker = threading.Thread(target=_tick, args=(sessions, scan_id, stop, settings.scan_stale_s), daemon=True)
@@ -171,17 +171,43 @@ def _scar_map(store: BlobStore, surface: object, result: object) -> str | None:
         return store.put_file(Path(png), suffix=".png")
 
 
-def fail_dead_scans(db: Session, *, stale_s: int, at_startup: bool) -> int:
-    """Mark ``failed`` every running (or, at start-up, queued) scan whose worker is gone."""
+def worker_alive(worker: str | None) -> bool | None:
+    """Whether the process ``host:pid`` still runs: True/False on this host, None for another host."""
+    if not worker or ":" not in worker:
+        return False
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname():
+        return None
+    if worker == WORKER:
+        return True
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except (ProcessLookupError, OverflowError):
+        return False
+    return True
+
+
+def fail_dead_scans(db: Session, *, stale_s: int, scan_ids: list[int] | None = None) -> int:
+    """Mark ``failed`` every queued or running scan whose worker is gone; returns how many.
+
+    Gone: its process (on this host) no longer exists, or, for a running scan, its heartbeat is
+    older than ``stale_s`` (the worker beats every ``stale_s / 4`` while it measures). Queued scans
+    of live processes are left to run, so several server processes may share one database.
+    """
     limit = utcnow() - dt.timedelta(seconds=stale_s)
-    dead = or_(Scan.heartbeat_at.is_(None), Scan.heartbeat_at < limit)
-    if at_startup:  # this host's earlier processes are gone too
-        dead = or_(dead, Scan.worker.like(f"{socket.gethostname()}:%") & (Scan.worker != _WORKER))
-    statuses = ("running", "queued") if at_startup else ("running",)
-    ids = list(db.scalars(select(Scan.id).where(Scan.status.in_(statuses), dead)))
-    if at_startup:
-        ids += list(db.scalars(select(Scan.id).where(Scan.status == "queued", Scan.worker.is_(None))))
-    for scan in db.scalars(select(Scan).where(Scan.id.in_(set(ids)))):
-        scan.status, scan.error, scan.finished_at = "failed", DIED, utcnow()
+    query = select(Scan).where(Scan.status.in_(("queued", "running")))
+    if scan_ids is not None:
+        query = query.where(Scan.id.in_(scan_ids))
+    failed = 0
+    for scan in db.scalars(query):
+        alive = worker_alive(scan.worker)
+        stale = scan.status == "running" and (scan.heartbeat_at is None or scan.heartbeat_at < limit)
+        if alive is False or stale:
+            scan.status, scan.error, scan.finished_at = "failed", DIED, utcnow()
+            failed += 1
     db.commit()
-    return len(set(ids))
+    return failed

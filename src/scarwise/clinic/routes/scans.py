@@ -10,9 +10,9 @@ from fastapi.responses import FileResponse
 
 from scarwise.clinic import crud
 from scarwise.clinic._errors import ConflictError, NotFoundError
-from scarwise.clinic._scans import check_suffix, fail_dead_scans, measure_scan
+from scarwise.clinic._scans import WORKER, check_suffix, fail_dead_scans, measure_scan
 from scarwise.clinic.deps import Clinician, DbSession, PatientDep, ScanDep
-from scarwise.clinic.models import Patient, Scan
+from scarwise.clinic.models import Patient, Scan, utcnow
 from scarwise.clinic.schemas import ScanAccepted, ScanCorrection, ScanPublic
 from scarwise.core.errors import InvalidParameterError
 
@@ -32,7 +32,8 @@ def store_scan(request: Request, db: DbSession, patient: Patient, upload: Upload
                                                    max_bytes=int(settings.max_upload_mb * 2**20))
     name = (upload.filename or "scan").replace("\x00", "")[-255:]
     scan = Scan(clinic_id=patient.clinic_id, patient_id=patient.id, filename=name, sha256=sha, suffix=suffix,
-                size_bytes=size, pixel_mm=pixel_mm, visit_on=visit_on or dt.date.today(), status="queued")
+                size_bytes=size, pixel_mm=pixel_mm, visit_on=visit_on or dt.date.today(), status="queued",
+                worker=WORKER, heartbeat_at=utcnow())
     db.add(scan)
     db.commit()
     return scan
@@ -59,9 +60,9 @@ def list_scans(patient: PatientDep, db: DbSession) -> list[Scan]:
 
 
 def fresh_status(request: Request, db: DbSession, scan: Scan) -> Scan:
-    """The scan, with a running scan whose worker died turned into ``failed`` first."""
-    if scan.status == "running" and fail_dead_scans(db, stale_s=request.app.state.settings.scan_stale_s,
-                                                    at_startup=False):
+    """The scan, with a queued or running scan whose worker died turned into ``failed`` first."""
+    if scan.status in ("queued", "running") and fail_dead_scans(
+            db, stale_s=request.app.state.settings.scan_stale_s, scan_ids=[scan.id]):
         db.refresh(scan)
     return scan
 
