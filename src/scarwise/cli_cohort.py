@@ -58,7 +58,8 @@ def _plot(result: dict[str, Any], path: Path) -> None:
     ax.set_ylabel("scar volume reduction, %")
     ax.set_title("Model prediction (median, 50% and 90% ranges) — not evidence", fontsize=10)
     ax.legend(fontsize=8, loc="upper left")
-    fig.text(0.01, 0.01, f"evidence {result['evidence_version']}; {result['calibration']['note'][:110]}",
+    fitted = [p["name"] for p in result["protocols"] if p["calibrated"]]
+    fig.text(0.01, 0.01, f"evidence {result['evidence_version']}; calibrated: {', '.join(fitted) or 'none'}",
              fontsize=6, color="0.35")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     fig.savefig(path, dpi=130)
@@ -105,7 +106,7 @@ def predict_command(
                  f"{p['p_below_10pct'][j]:.0%}" for j in range(len(month_list))]
         table.add_row(p["name"] + ("" if p["calibrated"] else " *"), *cells)
     out.print(table)
-    out.print("* uncalibrated: no verified pooled evidence on scar volume for this protocol")
+    out.print("* uncalibrated: see the calibration note above (`scarwise cohort calibrate` says why)")
 
 
 def _progress() -> Progress:

@@ -15,7 +15,7 @@ P = ModelParameters()
 
 @pytest.fixture(scope="module")
 def region():
-    return synthetic_region(n=40, dx_mm=0.16)
+    return synthetic_region(n=32, dx_mm=0.2)
 
 
 def _reduced_volumes(region, protocol, n_levels):
