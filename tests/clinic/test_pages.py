@@ -222,3 +222,13 @@ def test_login_page_rate_limit(world, client):
         assert client.post("/login", data={"email": email, "password": "x", "csrf": token}).status_code == 401
     r = client.post("/login", data={"email": email, "password": PASSWORD, "csrf": token})
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0 and "too many" in r.text
+
+
+def test_names_are_escaped_and_security_headers_set(world, client):
+    h = world.headers()
+    r = client.post("/api/patients", json={"mrn": "X1", "name_en": "<script>alert(1)</script>"}, headers=h)
+    _sign_in(client, world)
+    page = client.get(f"/patients/{r.json()['id']}")
+    assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert page.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in page.headers[
+        "content-security-policy"]

@@ -94,3 +94,26 @@ def test_consents_and_withdrawal(world, client):
     r = client.post(f"/api/patients/{pid}/consents/{cid}/withdraw", headers=h)
     assert r.status_code == 200 and r.json()["withdrawn_on"] is not None
     assert [c["kind"] for c in client.get(f"/api/patients/{pid}/consents", headers=h).json()] == ["research"]
+
+
+GARBAGE = [None, 0, "x", [], {"a": {"b": [1, 2]}}, {"mrn": 1e308}, {"mrn": ["a"]}, {"kind": None, "version": 5},
+           {"practitioner_id": 2**80, "performed_on": "0000-00-00"}, {"severity": "high", "onset_on": 5},
+           {"grade_override": -1}, {"type_overrides": {"x": "y"}}, {"licence_expires": "tomorrow"}]
+
+
+def test_garbage_bodies_never_5xx(world, client):
+    pid = world.patient("G1")
+    h = world.headers("admin")
+    endpoints = [("POST", "/api/patients"), ("PATCH", f"/api/patients/{pid}"),
+                 ("POST", f"/api/patients/{pid}/consents"), ("POST", f"/api/patients/{pid}/sessions"),
+                 ("POST", f"/api/patients/{pid}/adverse-events"), ("POST", "/api/practitioners"),
+                 ("PATCH", "/api/scans/1")]
+    for method, path in endpoints:
+        for body in GARBAGE:
+            r = client.request(method, path, json=body, headers=h)
+            assert r.status_code in (404, 409, 422), (method, path, body, r.status_code, r.text)
+        r = client.request(method, path, content=b"\xff\x00garbage", headers={**h, "Content-Type": "application/json"})
+        assert r.status_code in (404, 422), (method, path, r.status_code)
+    r = client.post(f"/api/patients/{pid}/scans", content=b"--x\r\nnot multipart", headers={
+        **h, "Content-Type": "multipart/form-data; boundary=x"})
+    assert r.status_code == 422, r.text

@@ -42,6 +42,34 @@ class _UploadLimit:
         await self.app(scope, receive, send)
 
 
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"content-security-policy", b"default-src 'self'; script-src 'self' 'unsafe-inline'; "
+                                 b"style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"),
+]
+
+
+class _SecurityHeaders:
+    """ASGI middleware: no sniffing, no framing, same-origin referrers, a strict content policy."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/api/docs"):  # Swagger UI loads from a CDN
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *_SECURITY_HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the clinic app: migrate the database, fail scans whose worker died, mount routes.
 
@@ -65,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.security = Security(settings)
     app.state.blobs = BlobStore(settings.resolved_data_dir() / "blobs")
 
+    app.add_middleware(_SecurityHeaders)
     app.add_middleware(_UploadLimit, max_bytes=int(settings.max_upload_mb * 2**20) + 2**20)
 
     api = APIRouter(prefix="/api")
