@@ -85,3 +85,22 @@ def test_bad_arguments(tmp_path):
     with pytest.raises(InvalidParameterError, match="unknown"):
         run_cohort(tmp_path, **{**ARGS, "protocols": ["laser_magic"]})
     assert np.isfinite(ARGS["seed"])
+
+
+def test_scheduler_from_environment(client, tmp_path, monkeypatch):
+    from scarwise.cohort import ENV_SCHEDULER, dask_client
+
+    monkeypatch.setenv(ENV_SCHEDULER, client.scheduler.address)
+    with dask_client() as c:
+        assert c.scheduler.address == client.scheduler.address
+        run = run_cohort(tmp_path, **{**ARGS, "n_patients": 12}, client=c)
+    assert run.backend == "dask" and run.chunks_computed == 2
+
+
+def test_unreachable_scheduler_is_a_clear_error(monkeypatch):
+    from scarwise.cohort import ENV_SCHEDULER, dask_client
+
+    monkeypatch.setenv(ENV_SCHEDULER, "tcp://127.0.0.1:9")
+    with pytest.raises(InvalidParameterError, match="cannot reach the Dask scheduler"):
+        with dask_client(timeout_s=2):
+            pass

@@ -46,7 +46,7 @@ class CohortRun:
 
 
 @contextmanager
-def dask_client(scheduler: str | None = None, *, n_workers: int = 2) -> Iterator[Any]:
+def dask_client(scheduler: str | None = None, *, n_workers: int = 2, timeout_s: float = 20.0) -> Iterator[Any]:
     """A ``distributed.Client``: to ``scheduler`` (or ``$SCARWISE_DASK_SCHEDULER``), else a new LocalCluster.
 
     The LocalCluster uses ``n_workers`` processes with one thread each and is closed on exit.
@@ -56,7 +56,7 @@ def dask_client(scheduler: str | None = None, *, n_workers: int = 2) -> Iterator
     address = scheduler or os.environ.get(ENV_SCHEDULER) or None
     if address:
         try:
-            client = Client(address, timeout="20s")
+            client = Client(address, timeout=f"{timeout_s}s")
         except (OSError, TimeoutError) as exc:
             raise InvalidParameterError(f"cannot reach the Dask scheduler at {address!r}: {exc}; "
                                         f"check --scheduler / {ENV_SCHEDULER}") from None
