@@ -1,7 +1,7 @@
-# Debian packages for `scarwise report` PDFs and their tests: Noto fonts (Latin and Naskh Arabic),
+# Debian packages for `scarwise report` PDFs and their tests: Noto fonts (Latin and Naskh Arabic), DejaVu (☐),
 # poppler (pdftotext/pdftoppm used by tests), and the Pango/HarfBuzz libraries WeasyPrint loads.
 # Sourced by .ci/run as root with `set -euo pipefail`; idempotent and quick when already installed.
-_report_pkgs="fonts-noto-core poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fontconfig"
+_report_pkgs="fonts-noto-core fonts-dejavu-core poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fontconfig"
 _report_missing=""
 for _p in $_report_pkgs; do
   if ! dpkg-query -W -f='${Status}' "$_p" 2>/dev/null | grep -q "install ok installed"; then
