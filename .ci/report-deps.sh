@@ -4,7 +4,8 @@
 _report_pkgs="fonts-noto-core fonts-dejavu-core poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fontconfig"
 _report_missing=""
 for _p in $_report_pkgs; do
-  if ! dpkg-query -W -f='${Status}' "$_p" 2>/dev/null | grep -q "install ok installed"; then
+  _status="$(dpkg-query -W -f='${Status}' "$_p" 2>/dev/null || true)"
+  if [ "$_status" != "install ok installed" ]; then
     _report_missing="$_report_missing $_p"
   fi
 done
@@ -17,4 +18,4 @@ if [ -n "$_report_missing" ]; then
     && apt-get install -y -qq --no-install-recommends $_report_missing; }
   fc-cache -f >/dev/null 2>&1 || true
 fi
-unset _report_pkgs _report_missing _p
+unset _report_pkgs _report_missing _p _status
