@@ -117,3 +117,20 @@ def test_garbage_bodies_never_5xx(world, client):
     r = client.post(f"/api/patients/{pid}/scans", content=b"--x\r\nnot multipart", headers={
         **h, "Content-Type": "multipart/form-data; boundary=x"})
     assert r.status_code == 422, r.text
+
+
+def test_fhir_bundle_minimal(world, client):
+    pid = world.patient("F1")
+    r = client.get(f"/api/patients/{pid}/fhir", headers=world.headers())
+    assert r.status_code == 200
+    bundle = r.json()
+    assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"
+    patient = bundle["entry"][0]["resource"]
+    assert patient["resourceType"] == "Patient" and patient["gender"] == "female"
+    assert patient["birthDate"] == "1990-04-01" and patient["identifier"][0]["value"] == "F1"
+    assert [n["text"] for n in patient["name"]] == ["Sara Ali", "سارة علي"]
+    consent = bundle["entry"][1]["resource"]
+    assert consent["resourceType"] == "Consent" and consent["status"] == "active"
+    assert consent["patient"]["reference"] == f"Patient/{pid}"
+    other = world.patient("F2", clinic="b")
+    assert client.get(f"/api/patients/{other}/fhir", headers=world.headers()).status_code == 404

@@ -75,3 +75,31 @@ def withdraw_consent(patient: PatientDep, consent_id: int, db: DbSession) -> obj
     consent = crud.withdraw_consent(db, patient=patient, consent_id=consent_id)
     db.commit()
     return consent
+
+
+_CONSENT_SCOPE = {"treatment": "treatment", "research": "research", "imaging": "patient-privacy"}
+
+
+@router.get("/{patient_id}/fhir")
+def patient_fhir(patient: PatientDep, db: DbSession) -> dict:
+    """A minimal FHIR R4 Bundle of type ``collection`` holding the Patient resource and their Consents.
+
+    The full export (scans as Observations, sessions as Procedures) belongs to ``scarwise.interop``.
+    """
+    gender = patient.sex if patient.sex in ("female", "male", "other") else "unknown"
+    resource: dict = {"resourceType": "Patient", "id": str(patient.id),
+                      "identifier": [{"type": {"text": "MRN"}, "value": patient.mrn}], "gender": gender}
+    names = [{"use": "official", "text": text} for text in (patient.name_en, patient.name_ar) if text]
+    if names:
+        resource["name"] = names
+    if patient.birth_date:
+        resource["birthDate"] = patient.birth_date.isoformat()
+    entries = [{"fullUrl": f"urn:scarwise:patient:{patient.id}", "resource": resource}]
+    for c in crud.list_consents(db, patient=patient):
+        entries.append({"fullUrl": f"urn:scarwise:consent:{c.id}", "resource": {
+            "resourceType": "Consent", "id": str(c.id), "status": "inactive" if c.withdrawn_on else "active",
+            "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope",
+                                  "code": _CONSENT_SCOPE[c.kind]}]},
+            "category": [{"text": c.kind}], "patient": {"reference": f"Patient/{patient.id}"},
+            "dateTime": c.signed_on.isoformat(), "policyRule": {"text": f"scarwise consent {c.kind} v{c.version}"}}})
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
