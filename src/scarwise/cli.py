@@ -125,6 +125,11 @@ def _register_commands() -> None:
 
     app.command("compare")(compare_command)
 
+    from scarwise.cli_cohort import cohort_app, predict_command
+
+    app.command("predict")(predict_command)
+    app.add_typer(cohort_app, name="cohort")
+
     from scarwise.cli_evidence import evidence_app, meta_command
 
     app.add_typer(evidence_app, name="evidence")

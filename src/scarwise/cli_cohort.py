@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from scarwise.cli import emit_json, user_errors
+from scarwise._cli_common import emit_json, user_errors
 from scarwise.core.errors import InvalidParameterError
 
 cohort_app = typer.Typer(help="Virtual cohorts: run, calibrate to evidence, sensitivity, held-back checks.",
