@@ -86,3 +86,14 @@ def test_demo_seed_once(fresh_settings):
         assert client.get("/api/patients", headers=h).json()["total"] == 3
         assert len(client.get("/api/adverse-events", headers=h).json()) == 1
     app.state.engine.dispose()
+
+
+def test_serve_command_wires_into_typer():
+    from scarwise.cli_clinic import serve_command
+
+    app = typer.Typer()
+    app.add_typer(admin_app, name="admin")
+    app.command("serve")(serve_command)
+    r = CliRunner().invoke(app, ["serve", "--help"])
+    assert r.exit_code == 0 and all(opt in r.output for opt in ("--host", "--port", "--demo"))
+    assert CliRunner().invoke(app, ["serve", "--port", "0"]).exit_code == 2  # out of range, before starting
