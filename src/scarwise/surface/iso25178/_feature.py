@@ -25,7 +25,6 @@ exactly tied extrema are rare.
 from __future__ import annotations
 
 import functools
-import heapq
 import math
 from collections.abc import Callable
 
@@ -198,6 +197,96 @@ def make_wolf_pruning() -> Callable[..., tuple]:
     """
 
     @numba.njit(cache=True, nogil=True)
+    def before(hh, hr, hv, i, j):  # tuple (hh, hr, hv)[i] < [j]
+        if hh[i] != hh[j]:
+            return hh[i] < hh[j]
+        if hr[i] != hr[j]:
+            return hr[i] < hr[j]
+        return hv[i] < hv[j]
+
+    @numba.njit(cache=True, nogil=True)
+    def swap(hh, hr, hv, i, j):
+        hh[i], hh[j] = hh[j], hh[i]
+        hr[i], hr[j] = hr[j], hr[i]
+        hv[i], hv[j] = hv[j], hv[i]
+
+    @numba.njit(cache=True, nogil=True)
+    def heap_push(hh, hr, hv, size, h, r, v):
+        hh[size] = h
+        hr[size] = r
+        hv[size] = v
+        i = size
+        while i > 0:
+            parent = (i - 1) // 2
+            if before(hh, hr, hv, i, parent):
+                swap(hh, hr, hv, i, parent)
+                i = parent
+            else:
+                break
+        return size + 1
+
+    @numba.njit(cache=True, nogil=True)
+    def heap_pop(hh, hr, hv, size):
+        size -= 1
+        swap(hh, hr, hv, 0, size)
+        i = 0
+        while True:
+            left = 2 * i + 1
+            if left >= size:
+                break
+            child = left
+            if left + 1 < size and before(hh, hr, hv, left + 1, left):
+                child = left + 1
+            if before(hh, hr, hv, child, i):
+                swap(hh, hr, hv, i, child)
+                i = child
+            else:
+                break
+        return size
+
+    @numba.njit(cache=True, nogil=True)
+    def key_of(x, y, n):
+        return min(x, y) * (n + 1) + max(x, y)
+
+    @numba.njit(cache=True, nogil=True)
+    def slot_of(key, hkey):
+        mask = hkey.size - 1
+        x = key ^ (key >> 16)  # integer mix (constants below 2**31: no unsigned promotion)
+        x = (x * 0x45D9F3B) ^ ((x * 0x45D9F3B) >> 16)
+        i = (x * 0x45D9F3B) & mask
+        while hkey[i] != -1 and hkey[i] != key:
+            i = (i + 1) & mask
+        return i
+
+    @numba.njit(cache=True, nogil=True)
+    def append(node, h, head, tail, nxt, prv):
+        prv[h] = tail[node]
+        nxt[h] = -1
+        if tail[node] >= 0:
+            nxt[tail[node]] = h
+        else:
+            head[node] = h
+        tail[node] = h
+
+    @numba.njit(cache=True, nogil=True)
+    def unlink(node, h, head, tail, nxt, prv):
+        p = prv[h]
+        q = nxt[h]
+        if p >= 0:
+            nxt[p] = q
+        else:
+            head[node] = q
+        if q >= 0:
+            prv[q] = p
+        else:
+            tail[node] = p
+
+    @numba.njit(cache=True, nogil=True)
+    def find(x, y, n, hkey, hval):
+        i = slot_of(key_of(x, y, n), hkey)
+        return hval[i] if hkey[i] >= 0 else -1
+
+    @numba.njit(cache=True, nogil=True)
     def wolf_pruning(n, critical, loc, a, b, saddle, threshold):
         m0 = a.size
         cap_e = 2 * m0 + 16
@@ -218,41 +307,6 @@ def make_wolf_pruning() -> Callable[..., tuple]:
         hval = np.empty(size, np.int64)
         filled = 0  # slots not empty (live or deleted)
 
-        def key_of(x, y):
-            return min(x, y) * (n + 1) + max(x, y)
-
-        def slot_of(key, hkey):
-            mask = hkey.size - 1
-            i = (key * 0x9E3779B97F4A7C15) & mask
-            while hkey[i] != -1 and hkey[i] != key:
-                i = (i + 1) & mask
-            return i
-
-        def append(node, h, head, tail, nxt, prv):
-            prv[h] = tail[node]
-            nxt[h] = -1
-            if tail[node] >= 0:
-                nxt[tail[node]] = h
-            else:
-                head[node] = h
-            tail[node] = h
-
-        def unlink(node, h, head, tail, nxt, prv):
-            p = prv[h]
-            q = nxt[h]
-            if p >= 0:
-                nxt[p] = q
-            else:
-                head[node] = q
-            if q >= 0:
-                prv[q] = p
-            else:
-                tail[node] = p
-
-        def find(x, y, hkey, hval):
-            i = slot_of(key_of(x, y), hkey)
-            return hval[i] if hkey[i] >= 0 else -1
-
         edges_alive = 0
         for k in range(m0):  # in ascending (lo, hi): the dicts' insertion order
             e = n_used
@@ -262,8 +316,8 @@ def make_wolf_pruning() -> Callable[..., tuple]:
             val[e] = saddle[k]
             append(a[k], 2 * e, head, tail, nxt, prv)
             append(b[k], 2 * e + 1, head, tail, nxt, prv)
-            i = slot_of(key_of(a[k], b[k]), hkey)
-            hkey[i] = key_of(a[k], b[k])
+            i = slot_of(key_of(a[k], b[k], n), hkey)
+            hkey[i] = key_of(a[k], b[k], n)
             hval[i] = e
             filled += 1
             edges_alive += 1
@@ -282,22 +336,28 @@ def make_wolf_pruning() -> Callable[..., tuple]:
                     min_saddle[r] = val[e]
                     min_neighbour[r] = eb[e] if (h & 1) == 0 else ea[e]
                 h = nxt[h]
-        heap = [(min_saddle[r] - critical[r], float(r), 0.0) for r in range(1, n + 1)]
-        heapq.heapify(heap)
-        while len(heap) > 0:
-            height, rf, ver = heapq.heappop(heap)
-            r = int(rf)
+        # binary min-heap of (local height, motif, version), ordered as Python compares the tuples
+        cap_h = 2 * n + 2
+        hh = np.empty(cap_h)
+        hr = np.empty(cap_h, np.int64)
+        hv = np.empty(cap_h, np.int64)
+        n_heap = 0
+        for r in range(1, n + 1):
+            n_heap = heap_push(hh, hr, hv, n_heap, min_saddle[r] - critical[r], r, 0)
+        while n_heap > 0:
+            height, r, ver = hh[0], hr[0], hv[0]
+            n_heap = heap_pop(hh, hr, hv, n_heap)
             if not alive[r] or ver != version[r]:
                 continue
             if height >= threshold:
                 break
             nb = min_neighbour[r]
             # del adjacency[nb][r]; del adjacency[r][nb]
-            e = find(r, nb, hkey, hval)
+            e = find(r, nb, n, hkey, hval)
             h_r = 2 * e if ea[e] == r else 2 * e + 1
             unlink(r, h_r, head, tail, nxt, prv)
             unlink(nb, h_r ^ 1, head, tail, nxt, prv)
-            hkey[slot_of(key_of(r, nb), hkey)] = -2
+            hkey[slot_of(key_of(r, nb, n), hkey)] = -2
             free[n_free] = e
             n_free += 1
             transferred_min = np.inf
@@ -307,7 +367,7 @@ def make_wolf_pruning() -> Callable[..., tuple]:
                 e = h >> 1
                 other = eb[e] if (h & 1) == 0 else ea[e]
                 s_ro = val[e]
-                e2 = find(nb, other, hkey, hval)
+                e2 = find(nb, other, n, hkey, hval)
                 if e2 >= 0:  # existing entry: value updated in place, order kept
                     combined = s_ro if s_ro < val[e2] else val[e2]
                     val[e2] = combined
@@ -334,13 +394,13 @@ def make_wolf_pruning() -> Callable[..., tuple]:
                             hkey[i] = keys[q]
                             hval[i] = vals[q]
                         filled = keys.size
-                    i = slot_of(key_of(nb, other), hkey)
-                    hkey[i] = key_of(nb, other)
+                    i = slot_of(key_of(nb, other, n), hkey)
+                    hkey[i] = key_of(nb, other, n)
                     hval[i] = e2
                     filled += 1
                 # del adjacency[other][r]
                 unlink(other, h ^ 1, head, tail, nxt, prv)
-                hkey[slot_of(key_of(r, other), hkey)] = -2
+                hkey[slot_of(key_of(r, other, n), hkey)] = -2
                 if min_neighbour[other] == r:
                     min_neighbour[other] = nb
                 if combined < transferred_min:
@@ -374,7 +434,7 @@ def make_wolf_pruning() -> Callable[..., tuple]:
                 min_saddle[nb] = transferred_min
                 min_neighbour[nb] = transferred_nb
             version[nb] += 1
-            heapq.heappush(heap, (min_saddle[nb] - critical[nb], float(nb), float(version[nb])))
+            n_heap = heap_push(hh, hr, hv, n_heap, min_saddle[nb] - critical[nb], nb, version[nb])
         region_of = np.zeros(n + 1, np.int64)
         for r in range(1, n + 1):
             root = r
