@@ -192,3 +192,15 @@ def test_icon_arrays_name_the_arm():
                       "Azzam OA 2013, laser: 2 of 10 patients: acne flare"]
     svg = icons[0][0]
     assert svg.count("<circle") == 10 and svg.count('fill="#c0504d"') == 2 * 3  # head and body per filled icon
+
+
+def test_stored_measure_and_png_map(measured, tmp_path):
+    """The clinic path: a stored measure JSON and its stored PNG map, no surface at hand."""
+    from scarwise.surface.plot import plot_scar_map
+
+    surface, result = measured
+    png = plot_scar_map(surface, result, tmp_path / "map.png").read_bytes()
+    html = make_report(None, result.to_json(), lang="en", fmt="html", map_png=png).decode()
+    assert '<img class="chart map"' in html and "Scale bar" not in html
+    with pytest.raises(InvalidParameterError, match="PNG"):
+        make_report(None, result.to_json(), lang="en", fmt="html", map_png=b"GIF89a")

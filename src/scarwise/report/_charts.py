@@ -14,6 +14,7 @@ from html import escape
 import numpy as np
 
 from scarwise.core import HeightMap
+from scarwise.core.errors import InvalidParameterError
 
 INK, MUTED, ACCENT, PALE = "#1f2d3d", "#6b7785", "#0b6e8a", "#cfe3ea"
 
@@ -55,7 +56,7 @@ def icon_array_svg(k: int, n: int, *, per_row: int = 10, size: int = 11, rtl: bo
                    colour: str = "#c0504d") -> str:
     """``n`` person icons, the first ``k`` filled (from the right when ``rtl``)."""
     if not 0 <= k <= n or n < 1:
-        raise ValueError(f"icon array needs 0 <= k <= n and n >= 1, got k={k}, n={n}")
+        raise InvalidParameterError(f"icon array needs 0 <= k <= n and n >= 1, got k={k}, n={n}")
     rows = math.ceil(n / per_row)
     cols = min(n, per_row)
     w, h = cols * (size + 3), rows * (size + 5)
@@ -138,3 +139,11 @@ def _nice_length(mm: float) -> float:
     """The largest of 1, 2, 5 × 10^k not above ``mm``."""
     base = 10 ** math.floor(math.log10(mm))
     return max(m * base for m in (1, 2, 5) if m * base <= mm)
+
+
+def png_map_html(png: bytes, *, width: int = 330) -> str:
+    """A stored scar-map PNG as an inline ``<img>`` (no scale bar: the image carries its own axes)."""
+    if not png.startswith(b"\x89PNG"):
+        raise InvalidParameterError("map_png must be PNG bytes")
+    return (f'<img class="chart map" width="{width}" alt="" '
+            f'src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">')

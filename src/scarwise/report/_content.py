@@ -222,7 +222,7 @@ def _regulation(table: EvidenceTable, lang: str, t: Any, notes: _Notes) -> tuple
 
 
 def build_report(measure: dict[str, Any], *, lang: str, scan_date: dt.date | None = None,
-                 visits: tuple[Visit, ...] = (), scar_map: tuple[str, float] | None = None,
+                 visits: tuple[Visit, ...] = (), scar_map: tuple[str, float | None] | None = None,
                  patient_name: str | None = None, clinic_name: str | None = None, evidence: EvidenceTable | None = None,
                  prices: PriceList | None = None, report_date: dt.date | None = None) -> Report:
     """Assemble the decision aid for one measured scan.

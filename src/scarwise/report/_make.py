@@ -12,7 +12,7 @@ from scarwise.core import HeightMap
 from scarwise.core._checks import check_choice
 from scarwise.core.errors import InvalidFileError
 from scarwise.evidence import EvidenceTable
-from scarwise.report._charts import scar_map_svg
+from scarwise.report._charts import png_map_html, scar_map_svg
 from scarwise.report._content import build_report, check_report
 from scarwise.report._prices import PriceList
 from scarwise.report._scan import Visit
@@ -67,7 +67,8 @@ def read_patient_json(path: str | Path) -> PatientInfo:
 
 def make_report(surface: HeightMap | None, measure: Any, *, lang: str, fmt: str,
                 patient: PatientInfo | None = None, evidence: EvidenceTable | None = None,
-                prices: PriceList | None = None, report_date: dt.date | None = None) -> bytes:
+                prices: PriceList | None = None, report_date: dt.date | None = None,
+                map_png: bytes | None = None) -> bytes:
     """The report for one scan as HTML (UTF-8) or PDF bytes.
 
     Parameters
@@ -79,6 +80,10 @@ def make_report(surface: HeightMap | None, measure: Any, *, lang: str, fmt: str,
         or the ``measure`` contract JSON.
     lang, fmt : str
         ``"en"`` or ``"ar"``; ``"html"`` or ``"pdf"``.
+    patient : PatientInfo, optional
+        Name, clinic, scan date and earlier visits (their ``measure`` JSON) for the change table.
+    map_png : bytes, optional
+        A stored scar-map PNG to show when ``surface`` is not given (e.g. the clinic's copy).
     """
     check_choice("format", fmt, FORMATS)
     patient = patient or PatientInfo()
@@ -87,6 +92,8 @@ def make_report(surface: HeightMap | None, measure: Any, *, lang: str, fmt: str,
         if surface is not None:
             scar_map = scar_map_svg(surface, measure.skin_level_mm, measure.labels, measure.scars)
         measure = measure.to_json()
+    if scar_map is None and map_png is not None:
+        scar_map = (png_map_html(map_png), None)
     report = build_report(measure, lang=lang, scan_date=patient.scan_date, visits=patient.visits,
                           scar_map=scar_map, patient_name=patient.name, clinic_name=patient.clinic_name,
                           evidence=evidence, prices=prices, report_date=report_date)
