@@ -130,6 +130,10 @@ def _register_commands() -> None:
     app.command("predict")(predict_command)
     app.add_typer(cohort_app, name="cohort")
 
+    from scarwise.cli_report import report_command
+
+    app.command("report")(report_command)
+
     from scarwise.cli_evidence import evidence_app, meta_command
 
     app.add_typer(evidence_app, name="evidence")

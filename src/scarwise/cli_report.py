@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from scarwise.cli import PixelOpt, user_errors
+from scarwise._cli_common import PixelOpt, user_errors
 from scarwise.core.errors import InvalidParameterError, ScarwiseError
 
 
