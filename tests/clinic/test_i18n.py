@@ -38,3 +38,14 @@ def test_arabic_catalogue_translates_and_falls_back():
     assert f.dir == "rtl" and f.gettext("Patients") == "المرضى"
     assert f.gettext("a string nobody translated") == "a string nobody translated"
     assert Formatter("en").gettext("Patients") == "Patients" and Formatter("en").dir == "ltr"
+
+
+def test_settings_defaults_and_urls(tmp_path):
+    from scarwise.clinic import Settings
+
+    s = Settings(_env_file=None, data_dir=None, database_url=None)
+    assert s.resolved_database_url() == "sqlite:///scarwise-data/scarwise.db"
+    s = Settings(database_url=f"sqlite:///{tmp_path}/x/clinic.db")
+    assert s.resolved_data_dir() == tmp_path / "x"  # blobs next to the SQLite file
+    assert Settings(database_url="postgresql://u:p@h/db").resolved_database_url() == "postgresql+psycopg://u:p@h/db"
+    assert Settings(database_url="postgres://u@h/db").resolved_database_url() == "postgresql+psycopg://u@h/db"

@@ -45,7 +45,13 @@ class Settings(BaseSettings):
         return Path("scarwise-data")
 
     def resolved_database_url(self) -> str:
-        """The SQLAlchemy URL: ``database_url`` or a SQLite file in the data folder."""
+        """The SQLAlchemy URL: ``database_url`` or a SQLite file in the data folder.
+
+        A plain ``postgresql://`` (or ``postgres://``) URL is read with psycopg 3, the driver installed.
+        """
         if self.database_url:
+            for plain in ("postgresql://", "postgres://"):
+                if self.database_url.startswith(plain):
+                    return "postgresql+psycopg://" + self.database_url.removeprefix(plain)
             return self.database_url
         return f"sqlite:///{self.resolved_data_dir() / 'scarwise.db'}"
