@@ -13,6 +13,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/scarwise serve --demo
+
+demo: $(STAMP)
 	$(BIN)/scarwise demo --out demo-output
 
 test: $(STAMP)

@@ -134,6 +134,11 @@ def _register_commands() -> None:
 
     app.command("report")(report_command)
 
+    from scarwise.cli_clinic import admin_app, serve_command
+
+    app.add_typer(admin_app, name="admin")
+    app.command("serve")(serve_command)
+
     from scarwise.cli_evidence import evidence_app, meta_command
 
     app.add_typer(evidence_app, name="evidence")
