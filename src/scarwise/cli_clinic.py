@@ -6,8 +6,6 @@ Wired into the main CLI with ``app.add_typer(admin_app, name="admin")`` and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +13,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from scarwise.core.errors import InvalidParameterError, ScarwiseError
+from scarwise._cli_common import user_errors
+from scarwise.core.errors import InvalidParameterError
 
 admin_app = typer.Typer(help="Clinic administration: clinics and accounts.", no_args_is_help=True,
                         pretty_exceptions_show_locals=False, add_completion=False)
@@ -26,15 +25,6 @@ class RoleChoice(StrEnum):
     admin = "admin"
     clinician = "clinician"
     staff = "staff"
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    try:
-        yield
-    except ScarwiseError as exc:
-        _err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(code=2) from None
 
 
 def _open_db():  # noqa: ANN202 - (settings, sessionmaker)
@@ -52,7 +42,7 @@ def create_clinic(name: Annotated[str, typer.Argument(help="Clinic name as shown
     """Create a clinic; the last line of output is its id alone."""
     from scarwise.clinic import crud
 
-    with _user_errors():
+    with user_errors():
         if not name.strip() or len(name) > 200 or "\x00" in name:
             raise InvalidParameterError("the clinic name must be 1 to 200 characters")
         _settings, sessions = _open_db()
@@ -75,7 +65,7 @@ def create_user(
     from scarwise.clinic import crud
     from scarwise.clinic._security import Security
 
-    with _user_errors():
+    with user_errors():
         password = password_file.read_text(encoding="utf-8")
         password = password[:-2] if password.endswith("\r\n") else password.removesuffix("\n")
         if len(password) < 8:
@@ -102,7 +92,7 @@ def serve_command(
     from scarwise.clinic import Settings, create_app
     from scarwise.clinic._demo import seed_demo
 
-    with _user_errors():
+    with user_errors():
         settings = Settings()
         app = create_app(settings)
         out = Console()

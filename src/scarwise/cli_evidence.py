@@ -12,8 +12,6 @@ import csv
 import json
 import math
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from scarwise._cli_common import user_errors
 from scarwise.core.errors import InvalidFileError, ScarwiseError, TooLargeError
 from scarwise.evidence import (
     MetaResult,
@@ -52,16 +51,6 @@ HksjOpt = Annotated[bool, typer.Option("--hksj", help="Knapp–Hartung (HKSJ) t-
 LangOpt = Annotated[str, typer.Option("--lang", help="Plot labels: en or ar.")]
 StudiesOpt = Annotated[Path | None, typer.Option("--studies", exists=True, dir_okay=False,
                                                  help="Extra studies CSV (default: $SCARWISE_EVIDENCE_FILE).")]
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """A ScarwiseError becomes its message on stderr and exit code 2 (the CLI convention)."""
-    try:
-        yield
-    except ScarwiseError as exc:
-        _err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(code=2) from None
 
 
 def _clean(value: Any) -> Any:
