@@ -28,7 +28,7 @@ def _measure_table(result: Any, title: str) -> tuple[Table, Table]:
         iso.add_row(name, "—" if value is None else f"{value:.4g}")
     scars = Table(title=f"{len(result.scars)} scar(s)", title_justify="left")
     for col in ("id", "type", "x mm", "y mm", "width mm", "depth mm", "area mm²", "volume mm³"):
-        scars.add_column(col, justify="left" if col == "type" else "right")
+        scars.add_column(col, justify="left" if col == "type" else "right", no_wrap=col == "type")
     for s in result.scars:
         scars.add_row(str(s.id), s.type, f"{s.centroid_mm[0]:.2f}", f"{s.centroid_mm[1]:.2f}",
                       f"{s.width_mm:.2f}", f"{s.depth_mm:.3f}", f"{s.area_mm2:.2f}", f"{s.volume_mm3:.4f}")

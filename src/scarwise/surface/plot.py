@@ -47,7 +47,7 @@ def plot_scar_map(surface: HeightMap, result: MeasureResult, path: str | Path, *
         ax.annotate(str(scar.id), (x, y), color="black", fontsize=8, ha="center", va="center",
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": colour, "alpha": 0.85})
     handles = [Line2D([], [], color=c, label=t) for t, c in TYPE_COLOURS.items()]
-    ax.legend(handles=handles, loc="upper right", fontsize=8, framealpha=0.85)
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=9, frameon=False)
     ax.set_xlabel("x (mm)")
     ax.set_ylabel("y (mm)")
     ax.set_title(f"{len(result.scars)} scar(s) — outlines by type, labels are scar ids")
