@@ -15,6 +15,7 @@ from scarwise.clinic._errors import RateLimitedError
 from scarwise.clinic._scans import BlobStore, fail_dead_scans
 from scarwise.clinic._security import Security
 from scarwise.clinic._settings import Settings
+from scarwise.clinic.learn import router as learn_router
 from scarwise.clinic.routes import auth, care, patients, scans
 from scarwise.core.errors import ScarwiseError
 
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(module.router)
     app.include_router(api)
 
+    app.include_router(learn_router)  # public /learn pages, no sign-in
     pages.mount(app)
 
     @app.exception_handler(ScarwiseError)

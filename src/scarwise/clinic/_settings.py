@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(default=2, ge=1)
     page_size: int = Field(default=25, gt=0, le=200)
     demo: bool = False
+    clinic_name: str | None = None  # public /learn pages; default: the price list's clinic name
+    clinic_colour: str | None = None  # '#rrggbb' header colour of /learn (kept only with AA contrast on white)
 
     def resolved_data_dir(self) -> Path:
         """Folder for scan files and other blobs (created on demand)."""
