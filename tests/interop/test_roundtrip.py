@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
@@ -24,23 +23,33 @@ def _import(app, bundle: dict, clinic_id: int):
 
 
 def normalise(bundle: dict) -> dict:
-    """Replace fullUrls, resource ids and clinic-scoped identifier values by their position; drop the timestamp."""
-    urls = {e["fullUrl"]: f"#{i}" for i, e in enumerate(bundle["entry"])}
-    text = json.dumps({k: v for k, v in bundle.items() if k != "timestamp"}, ensure_ascii=False, sort_keys=True)
-    for url, pos in urls.items():
-        text = text.replace(url, pos)
-    data = json.loads(text)
+    """Replace resource ids, references and clinic-scoped identifier values by positions; drop the timestamp."""
+    data = copy.deepcopy({k: v for k, v in bundle.items() if k != "timestamp"})
+    pos = {}
     for i, e in enumerate(data["entry"]):
         res = e["resource"]
-        res["id"] = f"r{i}"
-        for ident in res.get("identifier", []) if isinstance(res.get("identifier"), list) else [res.get("identifier")]:
-            if ident and ident.get("system", "").startswith("urn:scarwise:clinic"):
-                ident["system"] = "urn:scarwise:clinic:N:" + ident["system"].rsplit(":", 1)[-1]
-                if not ident["system"].endswith(":mrn"):
-                    ident["value"] = "ID"
-        if res["resourceType"] == "Organization":
-            res["identifier"][0]["value"] = "ID"
-            res["name"] = "CLINIC"
+        pos[e["fullUrl"]] = pos[f"{res['resourceType']}/{res['id']}"] = f"#{i}"
+        e["fullUrl"], res["id"] = f"#{i}", f"r{i}"
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("reference"), str):
+                node["reference"] = pos[node["reference"]]
+            if str(node.get("system", "")).startswith("urn:scarwise:clinic"):
+                kind = node["system"].rsplit(":", 1)[-1]
+                node["system"] = f"urn:scarwise:clinic:N:{kind}"
+                if kind != "mrn":
+                    node["value"] = "ID"
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(data)
+    for e in data["entry"]:
+        if e["resource"]["resourceType"] == "Organization":
+            e["resource"]["identifier"][0]["value"], e["resource"]["name"] = "ID", "CLINIC"
     return data
 
 
@@ -60,29 +69,29 @@ def test_every_resource_validates_and_all_kinds_present(world, record):
     kinds = {type(e.resource).__name__ for e in parsed.entry}
     assert kinds == {"Organization", "Patient", "Condition", "BodyStructure", "Consent", "Practitioner", "Medication",
                      "Procedure", "CarePlan", "DocumentReference", "Observation", "DiagnosticReport", "AdverseEvent"}
-    res = {e["resource"]["id"]: e["resource"] for e in bundle["entry"]}
-    patient = next(r for r in res.values() if r["resourceType"] == "Patient")
+    res = [e["resource"] for e in bundle["entry"]]
+    patient = next(r for r in res if r["resourceType"] == "Patient")
     assert [(n["text"], n["extension"][0]["valueCode"]) for n in patient["name"]] == [("Sara Ali", "en"),
                                                                                       ("سارة علي", "ar")]
-    sa = next(r for r in res.values() if r["resourceType"] == "Observation" and r["code"]["coding"][0]["code"] == "Sa")
+    sa = next(r for r in res if r["resourceType"] == "Observation" and r["code"]["coding"][0]["code"] == "Sa")
     assert sa["valueQuantity"] == {"value": 41.5, "unit": "um", "system": "http://unitsofmeasure.org", "code": "um"}
-    counts = {r["code"]["coding"][0]["code"]: r["valueInteger"] for r in res.values()
+    counts = {r["code"]["coding"][0]["code"]: r["valueInteger"] for r in res
               if r["resourceType"] == "Observation" and "valueInteger" in r}
     # scar 2 (boxcar) was corrected to rolling by the clinician: counts follow the correction
     assert counts["scar-count-icepick"] == 1 and counts["scar-count-boxcar"] == 0 and counts["scar-count-rolling"] == 2
     assert counts["goodman_baron_quantitative"] == 9 and counts["goodman_baron_quantitative_clinician"] == 10
-    doc = next(r for r in res.values() if r["resourceType"] == "DocumentReference" and r["content"][0]["attachment"]
+    doc = next(r for r in res if r["resourceType"] == "DocumentReference" and r["content"][0]["attachment"]
                ["title"] == "cheek.x3p")
     assert doc["content"][0]["attachment"]["size"] == 12345
     import base64
     digest = base64.urlsafe_b64decode(doc["masterIdentifier"]["value"].split(";")[1] + "==").hex()
     assert digest == "ab" * 32
-    report = next(r for r in res.values() if r["resourceType"] == "DiagnosticReport")
+    report = next(r for r in res if r["resourceType"] == "DiagnosticReport")
     assert len(report["result"]) == 9 + 4 + 3 + 1 + 3  # ISO, counts, grades, clinician grade, scars
-    proc = next(r for r in res.values() if r["resourceType"] == "Procedure")
-    med = next(e["resource"] for e in bundle["entry"] if e["fullUrl"] == proc["usedReference"][0]["reference"])
+    proc = next(r for r in res if r["resourceType"] == "Procedure")
+    med = next(r for r in res if f"{r['resourceType']}/{r['id']}" == proc["usedReference"][0]["reference"])
     assert med["batch"]["lotNumber"] == "LOT-7" and med["code"]["text"] == "PRP kit A"
-    careplan = next(r for r in res.values() if r["resourceType"] == "CarePlan")
+    careplan = next(r for r in res if r["resourceType"] == "CarePlan")
     assert [a["detail"]["status"] for a in careplan["activity"]] == ["completed", "scheduled", "scheduled", "scheduled"]
 
 
@@ -130,13 +139,16 @@ def _entry(bundle: dict, kind: str) -> dict:
 @pytest.mark.parametrize("breakage, message", [
     (lambda b: _entry(b, "Procedure")["performer"][0]["actor"].update(reference="urn:uuid:nowhere"),
      "points to nothing"),
-    (lambda b: _entry(b, "AdverseEvent")["subject"].update(reference=b["entry"][0]["fullUrl"]), "expected Patient"),
+    (lambda b: _entry(b, "AdverseEvent")["subject"].update(reference=f"Organization/{_entry(b, 'Organization')['id']}"),
+     "expected Patient"),
     (lambda b: _entry(b, "Consent")["identifier"][0].update(system="urn:scarwise:clinic:999:consent"), "clinic 999"),
     (lambda b: _entry(b, "Consent")["category"][0]["coding"][0].update(code="marketing"), "unknown consent kind"),
     (lambda b: _entry(b, "Patient").update(gender="robot"), "gender"),
     (lambda b: _entry(b, "AdverseEvent")["severity"]["coding"][0].update(code="9"), "severity grade"),
     (lambda b: _entry(b, "Patient").update(favourite_colour="blue"), "not valid FHIR"),
     (lambda b: b["entry"].append(copy.deepcopy(b["entry"][1])), "appears twice"),
+    (lambda b: _entry(b, "Observation")["derivedFrom"][0].update(reference="DocumentReference/404"),
+     "points to nothing"),
 ])
 def test_bad_bundles_import_nothing(world, record, breakage, message):
     bundle = _export(world.app, world.clinic_a, record)
@@ -165,7 +177,7 @@ def test_unknown_things_are_reported_not_dropped(world, record):
     bundle["entry"].append({"fullUrl": "urn:uuid:0b0e7d5c-0000-4000-8000-000000000001",
                             "resource": {"resourceType": "Immunization", "status": "completed",
                                          "vaccineCode": {"text": "flu"}, "occurrenceDateTime": "2025-01-01",
-                                         "patient": {"reference": bundle["entry"][1]["fullUrl"]}}})
+                                         "patient": {"reference": bundle["entry"][0]["fullUrl"]}}})
     report = _import(world.app, bundle, world.clinic_b)
     assert any("unknown code" in s and "Str" in s for s in report.not_imported)
     assert any(s.startswith("Immunization/") for s in report.not_imported)

@@ -16,6 +16,7 @@ UCUM = "http://unitsofmeasure.org"
 V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"  # identifier types (MR = medical record number)
 OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
+CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 AE_SERIOUSNESS = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
 LANGUAGE_EXT = "http://hl7.org/fhir/StructureDefinition/language"
@@ -43,6 +44,12 @@ _CLINIC_NS = re.compile(r"^urn:scarwise:clinic:(\d+):([a-z-]+)$")
 def clinic_system(clinic_id: int, kind: str) -> str:
     """Identifier system of a clinic's own ids (``urn:scarwise:clinic:{id}:{kind}``)."""
     return f"{CLINIC_SYSTEM}:{clinic_id}:{kind}"
+
+
+def fhir_base(clinic_id: int) -> str:
+    """Base of the exported fullUrls: RESTful in form so that ``Type/id`` references resolve (RFC 2606
+    ``.invalid`` host: it never points anywhere; scarwise serves no per-resource FHIR endpoints)."""
+    return f"https://scarwise.invalid/fhir/clinic/{clinic_id}"
 
 
 def parse_clinic_system(system: str | None) -> tuple[int, str] | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import uuid
 from collections import Counter
 from typing import Any
 
@@ -21,12 +20,6 @@ from sqlalchemy.orm import Session
 from scarwise.clinic import crud
 from scarwise.clinic.models import AdverseEvent, Clinic, FollowUp, Patient, Practitioner, Scan, TreatmentSession
 from scarwise.interop import _codes as C
-
-_NS = uuid.UUID("5d3c8f0e-2b7a-4b5e-9a51-3c1f0d5e7a21")  # fullUrls: uuid5 of (clinic, kind, id)
-
-
-def _full_url(clinic_id: int, kind: str, key: object) -> str:
-    return f"urn:uuid:{uuid.uuid5(_NS, f'{clinic_id}/{kind}/{key}')}"
 
 
 def _ref(url: str) -> dict:
@@ -51,10 +44,15 @@ class _Builder:
         self.entries: list[dict] = []
 
     def add(self, kind: str, key: object, resource: dict) -> str:
-        url = _full_url(self.clinic_id, kind, key)
-        resource = {"resourceType": resource.pop("resourceType"), "id": f"{kind}-{key}".replace("_", "-"), **resource}
-        self.entries.append({"fullUrl": url, "resource": resource})
-        return url
+        """Append ``resource`` with id ``key``; returns its relative reference ``Type/id``.
+
+        ``kind`` names the record for readers of this code; the FHIR id is the record's id, unique per type.
+        """
+        rtype = resource.pop("resourceType")
+        rid = str(key).replace("_", "-")
+        self.entries.append({"fullUrl": f"{C.fhir_base(self.clinic_id)}/{rtype}/{rid}",
+                             "resource": {"resourceType": rtype, "id": rid, **resource}})
+        return f"{rtype}/{rid}"
 
 
 def export_patient(db: Session, *, clinic_id: int, patient_id: int) -> dict:
@@ -77,15 +75,8 @@ def export_patient(db: Session, *, clinic_id: int, patient_id: int) -> dict:
     patient = crud.get_patient(db, clinic_id=clinic_id, patient_id=patient_id)
     b = _Builder(clinic_id)
     clinic = db.get(Clinic, clinic_id)
-    org = b.add("organization", clinic_id, {"resourceType": "Organization", "active": True, "name": clinic.name,
-                                            "identifier": [{"system": C.CLINIC_SYSTEM, "value": str(clinic_id)}]})
-    pat = b.add("patient", patient.id, _patient(patient, org))
-    cond = b.add("condition", patient.id, {
-        "resourceType": "Condition", "subject": _ref(pat), "category": [{"text": "problem-list-item"}],
-        "clinicalStatus": {"coding": [{"system": C.CONDITION_CLINICAL, "code": "active"}]},
-        "code": {"coding": C.CONDITION_CODINGS, "text": C.CONDITION_TEXT}, "bodySite": [{"coding": [C.FACE]}]})
-    site = b.add("bodystructure", patient.id, {"resourceType": "BodyStructure", "patient": _ref(pat),
-                                               "location": {"coding": [C.FACE]}, "description": "Facial skin"})
+    org = f"Organization/{clinic_id}"
+    pat = b.add("patient", patient.id, _patient(patient, org))  # Patient first, then Consents: read by the app's tests
     for c in crud.list_consents(db, patient=patient):
         provision = {"period": {"start": c.signed_on.isoformat(),
                                 **({"end": c.withdrawn_on.isoformat()} if c.withdrawn_on else {})}}
@@ -96,6 +87,15 @@ def export_patient(db: Session, *, clinic_id: int, patient_id: int) -> dict:
             "category": [{"coding": [{"system": C.CS_CONSENT_KIND, "code": c.kind}]}],
             "patient": _ref(pat), "dateTime": c.signed_on.isoformat(), "organization": [_ref(org)],
             "policyRule": {"text": c.version}, "provision": provision})
+    b.add("organization", clinic_id, {"resourceType": "Organization", "active": True, "name": clinic.name,
+                                      "identifier": [{"system": C.CLINIC_SYSTEM, "value": str(clinic_id)}]})
+    cond = b.add("condition", patient.id, {
+        "resourceType": "Condition", "subject": _ref(pat),
+        "category": [{"coding": [{"system": C.CONDITION_CATEGORY, "code": "problem-list-item"}]}],
+        "clinicalStatus": {"coding": [{"system": C.CONDITION_CLINICAL, "code": "active"}]},
+        "code": {"coding": C.CONDITION_CODINGS, "text": C.CONDITION_TEXT}, "bodySite": [{"coding": [C.FACE]}]})
+    site = b.add("bodystructure", patient.id, {"resourceType": "BodyStructure", "patient": _ref(pat),
+                                               "location": {"coding": [C.FACE]}, "description": "Facial skin"})
     sessions = list(db.scalars(select(TreatmentSession).where(TreatmentSession.patient_id == patient.id)
                                .order_by(TreatmentSession.performed_on, TreatmentSession.id)))
     pract_urls: dict[int, str] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
 from scarwise.clinic import crud
 from scarwise.clinic.deps import Admin, CurrentUser, DbSession, PatientDep
@@ -77,29 +78,14 @@ def withdraw_consent(patient: PatientDep, consent_id: int, db: DbSession) -> obj
     return consent
 
 
-_CONSENT_SCOPE = {"treatment": "treatment", "research": "research", "imaging": "patient-privacy"}
-
-
 @router.get("/{patient_id}/fhir")
-def patient_fhir(patient: PatientDep, db: DbSession) -> dict:
-    """A minimal FHIR R4 Bundle of type ``collection`` holding the Patient resource and their Consents.
+def patient_fhir(patient: PatientDep, db: DbSession, download: bool = False) -> JSONResponse:
+    """The patient's whole record as a FHIR R4 Bundle of type ``collection`` (``scarwise.interop``).
 
-    The full export (scans as Observations, sessions as Procedures) belongs to ``scarwise.interop``.
+    ``?download=1`` answers it as a file (the "Download my data" action for PDPL requests).
     """
-    gender = patient.sex if patient.sex in ("female", "male", "other") else "unknown"
-    resource: dict = {"resourceType": "Patient", "id": str(patient.id),
-                      "identifier": [{"type": {"text": "MRN"}, "value": patient.mrn}], "gender": gender}
-    names = [{"use": "official", "text": text} for text in (patient.name_en, patient.name_ar) if text]
-    if names:
-        resource["name"] = names
-    if patient.birth_date:
-        resource["birthDate"] = patient.birth_date.isoformat()
-    entries = [{"fullUrl": f"urn:scarwise:patient:{patient.id}", "resource": resource}]
-    for c in crud.list_consents(db, patient=patient):
-        entries.append({"fullUrl": f"urn:scarwise:consent:{c.id}", "resource": {
-            "resourceType": "Consent", "id": str(c.id), "status": "inactive" if c.withdrawn_on else "active",
-            "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope",
-                                  "code": _CONSENT_SCOPE[c.kind]}]},
-            "category": [{"text": c.kind}], "patient": {"reference": f"Patient/{patient.id}"},
-            "dateTime": c.signed_on.isoformat(), "policyRule": {"text": f"scarwise consent {c.kind} v{c.version}"}}})
-    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    from scarwise.interop import export_patient
+
+    bundle = export_patient(db, clinic_id=patient.clinic_id, patient_id=patient.id)
+    headers = {"Content-Disposition": f'attachment; filename="patient-{patient.id}-fhir.json"'} if download else None
+    return JSONResponse(bundle, media_type="application/fhir+json", headers=headers)
