@@ -185,10 +185,12 @@ def test_scar_types_page_lists_the_checked_studies_that_name_each_type(client):
         expected = {s.id for s in table.studies if s.verified and any(
             w in " " + (getattr(s, f) or "").lower() for f in ("arms", "outcome", "reported", "citation")
             for w in spellings)}
-        listed = set(re.findall(r"<code>([a-z0-9_]+)</code>", section))
+        listed = set(re.findall(r'data-study="([a-z0-9_]+)"', section))
         assert listed == expected, kind
         if not expected:
             assert "No checked study in the evidence table reports results for this scar type" in section
+    studies = {s.id: s for s in table.studies}
+    assert page.quotes and all(studies[q["study"]].__getattribute__(q["field"]) == q["text"] for q in page.quotes)
 
 
 def test_figures_are_pngs_and_unknown_names_404(client):

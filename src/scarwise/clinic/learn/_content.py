@@ -142,10 +142,13 @@ def scar_types_page(table: EvidenceTable, lang: str) -> list[dict[str, Any]]:
     out = []
     for kind in SCAR_TYPES:
         pattern = re.compile(_TYPE_PATTERNS[kind], re.IGNORECASE)
-        hits = [s for s in table.studies if s.verified and any(
-            pattern.search(getattr(s, f) or "") for f in ("arms", "outcome", "reported", "citation"))]
-        out.append({"type": kind, "studies": hits,
-                    "treatments": sorted({t for s in hits for t in s.treatments})})
+        rows = []
+        for s in table.studies:
+            field = next((f for f in ("arms", "outcome", "reported", "citation")
+                          if s.verified and pattern.search(getattr(s, f) or "")), None)
+            if field is not None:
+                rows.append({"who": _who(s, lang), "quote": quote(s, field), "treatments": ", ".join(s.treatments)})
+        out.append({"type": kind, "rows": rows})
     return out
 
 

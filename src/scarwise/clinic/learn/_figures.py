@@ -53,28 +53,39 @@ def cached_png(cache_dir: Path, name: str, draw: Callable[[Path], None]) -> Path
 
 
 def draw_scar_3d(kind: str, path: Path) -> None:
-    """A 3D surface view of one synthetic scar of type ``kind`` (height exaggerated)."""
+    """A 3D cut-away view of one synthetic scar of type ``kind``, cut through its centre (height exaggerated)."""
+    from matplotlib.colors import LightSource
     from matplotlib.figure import Figure
 
     from scarwise.surface.synthetic import make_skin_patch
 
     width = {"icepick": 0.8, "boxcar": 2.0, "rolling": 3.5}[kind]
     depth = {"icepick": 0.6, "boxcar": 0.4, "rolling": 0.3}[kind]
-    n, px = 96, 0.06
+    n = 90
+    px = 2.6 * width / n  # the scar spans about 40 % of the view, whatever its size
     side = n * px
     patch = make_skin_patch(nx=n, ny=n, pixel_mm=px, scars=[(kind, (side / 2, side / 2), width, depth)],
-                            seed=3, pores=False, texture_um=4.0)
-    z = patch.surface.z - patch.form_mm
+                            seed=3, pores=False, texture_um=2.0)
+    half = n // 2 + 1  # cut through the scar centre: the front edge shows its profile
+    z = (patch.surface.z - patch.form_mm)[half - 1:]
     fig = Figure(figsize=(4.2, 3.4))
     ax = fig.add_subplot(projection="3d")
-    x, y = np.meshgrid(patch.surface.x_mm, patch.surface.y_mm)
-    ax.plot_surface(x, y, z, cmap="copper", rstride=2, cstride=2, linewidth=0, antialiased=True)
-    ax.set_box_aspect((1, 1, 0.45))
+    x, y = np.meshgrid(patch.surface.x_mm, patch.surface.y_mm[half - 1:])
+    shade = LightSource(azdeg=315, altdeg=35).shade(z, cmap=matplotlib_cm("copper"), vert_exag=4, blend_mode="soft")
+    ax.plot_surface(x, y, z, facecolors=shade, rstride=1, cstride=1, linewidth=0, antialiased=False, shade=False)
+    ax.set_box_aspect((1, 0.5, 0.45))
     ax.set_xlabel("mm")
     ax.set_ylabel("mm")
     ax.set_zlabel("mm")
-    ax.view_init(elev=35, azim=-60)
+    ax.view_init(elev=30, azim=-75)
     fig.savefig(path, dpi=110, bbox_inches="tight", format="png")
+
+
+def matplotlib_cm(name: str):
+    """A matplotlib colormap by name."""
+    from matplotlib import colormaps
+
+    return colormaps[name]
 
 
 def draw_model_frames(cache_dir: Path) -> dict[int, Path]:

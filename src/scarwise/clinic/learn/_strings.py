@@ -57,15 +57,16 @@ EN: dict[str, str] = {
     "forest_alt": "Forest plot of the pooled studies for {name}",
     "poolable_studies": "Studies in the pooled result",
     "sessions_in_studies": "Sessions in the studies (quoted)",
-    "scars_intro": "Acne scars are usually described by their shape. The pictures are 3D views of synthetic "
-                   "scans made by scarwise with the same shapes its measurement uses (not photographs of "
+    "scars_intro": "Acne scars are usually described by their shape. The pictures are 3D views, cut through the "
+                   "middle of the scar, of synthetic scans made by scarwise with the same shapes its "
+                   "measurement uses (not photographs of "
                    "patients; the height is exaggerated).",
     "icepick_text": "Narrow and deep, like a puncture, narrowing towards the bottom.",
     "boxcar_text": "Round or oval with a flat floor and steep edges.",
     "rolling_text": "Wide, shallow dips with sloping edges that make skin look wavy.",
-    "scar_alt": "3D view of a synthetic {type} scar",
+    "scar_alt": "3D cut-away view of a synthetic {type} scar",
     "type_evidence": "What the evidence table tests for this type",
-    "type_studies": "Checked studies that describe this type: {ids}.",
+    "type_studies": "Checked studies whose record names this type (quoted):",
     "type_none": "No checked study in the evidence table reports results for this scar type separately; "
                  "the studies treat mixed acne scars.",
     "clinic_intro": "Before you book, check the practitioner, the product and the paperwork.",
@@ -139,14 +140,15 @@ AR: dict[str, str] = {
     "forest_alt": "مخطط الغابة للدراسات المجمّعة لخيار {name}",
     "poolable_studies": "الدراسات الداخلة في النتيجة المجمّعة",
     "sessions_in_studies": "عدد الجلسات في الدراسات (نص منقول)",
-    "scars_intro": "توصف ندبات حب الشباب عادة بشكلها. الصور عروض ثلاثية الأبعاد لمسوح اصطناعية أنشأها scarwise "
+    "scars_intro": "توصف ندبات حب الشباب عادة بشكلها. الصور عروض ثلاثية الأبعاد، مقطوعة من منتصف "
+                   "الندبة، لمسوح اصطناعية أنشأها scarwise "
                    "بالأشكال نفسها التي يستخدمها في القياس (ليست صور مرضى؛ والارتفاع مكبّر).",
     "icepick_text": "ضيقة وعميقة مثل الثقب، وتضيق نحو القاع.",
     "boxcar_text": "مستديرة أو بيضاوية بقاع مسطح وحواف حادة.",
     "rolling_text": "منخفضات عريضة وضحلة بحواف مائلة تجعل الجلد يبدو متموجاً.",
-    "scar_alt": "عرض ثلاثي الأبعاد لندبة اصطناعية من نوع {type}",
+    "scar_alt": "عرض ثلاثي الأبعاد مقطوع لندبة اصطناعية من نوع {type}",
     "type_evidence": "ما يختبره جدول الأدلة لهذا النوع",
-    "type_studies": "الدراسات المُتحقَّق منها التي تصف هذا النوع: {ids}.",
+    "type_studies": "الدراسات المُتحقَّق منها التي يذكر سجلها هذا النوع (نص منقول):",
     "type_none": "لا توجد في جدول الأدلة دراسة مُتحقَّق منها تذكر نتائج هذا النوع من الندبات منفصلة؛ فالدراسات "
                  "تعالج ندبات حب شباب مختلطة.",
     "clinic_intro": "قبل أن تحجز، تحقّق من الممارس والمنتج والأوراق.",
