@@ -182,3 +182,30 @@ def test_unknown_things_are_reported_not_dropped(world, record):
     assert any("unknown code" in s and "Str" in s for s in report.not_imported)
     assert any(s.startswith("Immunization/") for s in report.not_imported)
     assert report.created["scan"] == 2
+
+
+def test_mrn_of_another_person_is_refused(world, record):
+    bundle = _export(world.app, world.clinic_a, record)
+    with world.app.state.sessions() as db:
+        crud.create_patient(db, clinic_id=world.clinic_b, data={"mrn": "R-1", "name_en": "Someone Else"})
+        db.commit()
+    before = _count_rows(world.app)
+    with pytest.raises(FhirImportError, match="another person"):
+        _import(world.app, bundle, world.clinic_b)
+    assert _count_rows(world.app) == before
+
+
+def test_non_finite_numbers_are_left_out(world, record, backend):
+    from scarwise.clinic.models import Scan
+
+    if backend == "postgres":
+        pytest.skip("PostgreSQL's json type cannot store NaN, so such a result only exists on SQLite")
+
+    with world.app.state.sessions() as db:
+        scan = db.query(Scan).filter(Scan.patient_id == record, Scan.status == "done").one()
+        scan.result = {**RESULT, "iso25178": {**RESULT["iso25178"], "Ssk": float("nan")}}
+        db.commit()
+    bundle = _export(world.app, world.clinic_a, record)
+    codes = [e["resource"]["code"]["coding"][0]["code"] for e in bundle["entry"]
+             if e["resource"]["resourceType"] == "Observation"]
+    assert "Sku" in codes and "Ssk" not in codes

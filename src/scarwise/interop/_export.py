@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import math
 from collections import Counter
 from typing import Any
 
@@ -200,6 +201,11 @@ def _careplan(s: TreatmentSession, fus: list[FollowUp], pat: str, cond: str, pro
             "supportingInfo": [_ref(proc)], "activity": acts}
 
 
+def _finite(value: Any) -> bool:
+    """A number FHIR can carry (NaN and infinities cannot be written as JSON decimals)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _obs(code: str, display: str, pat: str, doc: str, when: str, **value: Any) -> dict:
     return {"resourceType": "Observation", "status": "final",
             "category": [{"coding": [{"system": C.OBS_CATEGORY, "code": "imaging"}]}],
@@ -232,7 +238,7 @@ def _scan_resources(b: _Builder, scan: Scan, pat: str) -> None:
 
     for code, (unit, display) in C.ISO_PARAMS.items():
         value = (res.get("iso25178") or {}).get(code)
-        if value is not None:
+        if _finite(value):
             add(code, display, valueQuantity=C.ucum(float(value), unit))
     overrides = scan.type_overrides or {}
     scars = res.get("scars") or []
@@ -256,7 +262,7 @@ def _scan_resources(b: _Builder, scan: Scan, pat: str) -> None:
         centroid = s.get("centroid_mm") or [None, None]
         for code, (unit, key) in C.SCAR_COMPONENTS.items():
             value = s.get(key) if key else centroid[0 if code.endswith("x") else 1]
-            if value is not None:
+            if _finite(value):
                 comps.append({"code": {"coding": [{"system": C.CS_MEASURE, "code": code}]},
                               "valueQuantity": C.ucum(float(value), unit)})
         ident = [{"system": C.clinic_system(scan.clinic_id, "scar"), "value": f"{scan.id}/{s.get('id')}"}]

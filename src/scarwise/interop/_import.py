@@ -152,7 +152,11 @@ class _Writer:
         self.count("patient", existing is None)
         if existing is None:
             return crud.create_patient(self.db, clinic_id=self.clinic_id, data=data)
-        return crud.update_patient(self.db, patient=existing, data=data)
+        same_name = (existing.name_en, existing.name_ar) == (data["name_en"], data["name_ar"])
+        if existing.birth_date != data["birth_date"] or not same_name:
+            raise FhirImportError(f"MRN {mrn!r} already belongs to another person in this clinic (name or birth date "
+                                  "differ); import into another clinic or correct the MRN first")
+        return existing  # the same person: their stored details are kept
 
     def _consent(self, res: dict) -> None:
         self._subject(res, "patient")
