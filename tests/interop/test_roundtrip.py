@@ -209,3 +209,15 @@ def test_non_finite_numbers_are_left_out(world, record, backend):
     codes = [e["resource"]["code"]["coding"][0]["code"] for e in bundle["entry"]
              if e["resource"]["resourceType"] == "Observation"]
     assert "Sku" in codes and "Ssk" not in codes
+
+
+def test_docs_list_every_code():
+    from pathlib import Path
+
+    from scarwise.interop import _codes as C
+
+    text = (Path(__file__).parents[2] / "docs" / "fhir.md").read_text(encoding="utf-8")
+    for code in sorted(C.MEASURE_CODES | set(C.SCAR_COMPONENTS) | set(C.SCAR_TYPES)):
+        assert f"`{code}`" in text, code
+    for system in (C.CS_MEASURE, C.CS_SCAR_TYPE, C.CS_CONSENT_KIND, C.CS_CTCAE_GRADE, C.CS_FOLLOW_UP, C.LICENCE_SYSTEM):
+        assert system in text, system
