@@ -221,3 +221,49 @@ def test_docs_list_every_code():
         assert f"`{code}`" in text, code
     for system in (C.CS_MEASURE, C.CS_SCAR_TYPE, C.CS_CONSENT_KIND, C.CS_CTCAE_GRADE, C.CS_FOLLOW_UP, C.LICENCE_SYSTEM):
         assert system in text, system
+
+
+def test_bundle_with_uuid_full_urls_from_another_system(world, record):
+    """Same profile, but urn:uuid fullUrls and absolute references, as many FHIR servers write them."""
+    import uuid
+
+    bundle = _export(world.app, world.clinic_a, record)
+    new = {}
+    for e in bundle["entry"]:
+        res = e["resource"]
+        new[f"{res['resourceType']}/{res['id']}"] = e["fullUrl"] = f"urn:uuid:{uuid.uuid4()}"
+        del res["id"]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("reference"), str):
+                node["reference"] = new[node["reference"]]
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(bundle)
+    report = _import(world.app, bundle, world.clinic_b)
+    assert report.created["session"] == 2 and report.created["scan"] == 2 and report.created["adverse_event"] == 2
+    assert report.not_imported == []
+    again = _export(world.app, world.clinic_b, report.patient_id)
+    assert normalise(again) == normalise(_export(world.app, world.clinic_a, record))
+
+
+def test_out_of_range_numbers_are_clear_errors(world, record):
+    bundle = _export(world.app, world.clinic_a, record)
+    grade = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"
+                 and e["resource"]["code"]["coding"][0]["code"] == "goodman_baron_quantitative_clinician")
+    grade["valueInteger"] = 2**40  # FHIR integers are 32-bit: the parser refuses it
+    before = _count_rows(world.app)
+    with pytest.raises(FhirImportError, match="not valid FHIR R4.*valueInteger"):
+        _import(world.app, bundle, world.clinic_b)
+    bundle = _export(world.app, world.clinic_a, record)
+    _entry(bundle, "DocumentReference")["content"][0]["attachment"]["size"] = 2**31  # unsignedInt but > our column
+    with pytest.raises(FhirImportError, match="size"):
+        _import(world.app, bundle, world.clinic_b)
+    with world.app.state.sessions() as db, pytest.raises(FhirImportError, match="no clinic"):
+        import_bundle(db, bundle, clinic_id=2**40)
+    assert _count_rows(world.app) == before

@@ -17,6 +17,7 @@ from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from scarwise.clinic import crud
@@ -53,6 +54,12 @@ class ImportReport:
                 "not_imported": list(self.not_imported)}
 
 
+def _bounded(value: Any, where: str) -> int:
+    if not isinstance(value, int) or not 0 <= value <= crud.MAX_ID:
+        raise FhirImportError(f"{where}: {value!r} is not a whole number from 0 to {crud.MAX_ID}")
+    return value
+
+
 def import_bundle(db: Session, data: Any, *, clinic_id: int) -> ImportReport:
     """Import one patient's FHIR R4 Bundle into ``clinic_id`` in a single transaction (committed on success).
 
@@ -76,13 +83,17 @@ def import_bundle(db: Session, data: Any, *, clinic_id: int) -> ImportReport:
         Invalid FHIR, wrong references, unknown required codes, identifiers of a foreign clinic;
         nothing is written.
     """
-    if db.get(Clinic, clinic_id) is None:
+    if not 0 < clinic_id <= crud.MAX_ID or db.get(Clinic, clinic_id) is None:
         raise FhirImportError(f"no clinic {clinic_id}; create it first with `scarwise admin create-clinic`")
     bundle = _Bundle(data)
     _check_clinic_ids(bundle)
     try:
         report = _Writer(db, bundle, clinic_id).run()
         db.commit()
+    except DBAPIError as exc:  # a value the database cannot hold (an out-of-range number, ...)
+        db.rollback()
+        reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+        raise FhirImportError(f"the database refused a value of the bundle ({reason}); nothing was imported") from None
     except BaseException:
         db.rollback()
         raise
@@ -225,8 +236,10 @@ class _Writer:
             raise FhirImportError(f"{where}: cell source {cell!r} is not one of {', '.join(C.CELL_SOURCES)}")
         try:
             cost = Decimal(str(_ext(res, C.EXT_COST) or 0)).quantize(Decimal("0.01"))
+            if not 0 <= cost < 10**10:
+                raise InvalidOperation
         except InvalidOperation:
-            raise FhirImportError(f"{where}: the cost is not a number") from None
+            raise FhirImportError(f"{where}: the cost must be a number from 0 to 10^10 SAR") from None
         performed = _date(res.get("performedDateTime") or (res.get("performedPeriod") or {}).get("start"),
                           where + ".performedDateTime")
         row = self.db.scalar(select(TreatmentSession).where(
@@ -313,7 +326,7 @@ class _Writer:
             "imported from FHIR without a measurement; upload the file again to measure it")
         pixel = _ext(doc, C.EXT_PIXEL_MM)
         self.db.add(Scan(clinic_id=self.clinic_id, patient_id=self.patient.id, filename=filename, sha256=digest,
-                         suffix=suffix[:16], size_bytes=int(att.get("size") or 0),
+                         suffix=suffix[:16], size_bytes=_bounded(att.get("size") or 0, where + ".size"),
                          pixel_mm=float(pixel) if pixel is not None else None, visit_on=visit,
                          status="done" if result else "failed", progress=1.0 if result else 0.0, error=error,
                          result=result, grade_override=grade_override, type_overrides=type_overrides or None,
