@@ -127,3 +127,26 @@ def test_print_stylesheet_hides_navigation(server, browser):
     assert page.locator("main table").is_visible()
     page.pdf(path=str(_artifacts() / "costs-en-print.pdf"))
     page.close()
+
+
+def test_pooled_evidence_with_forest_plot_in_arabic(server, browser, tmp_path, monkeypatch):
+    from tests.clinic.learn.test_pages import EXTRA
+
+    extra = tmp_path / "extra.csv"
+    extra.write_text(EXTRA, encoding="utf-8")
+    monkeypatch.setenv("SCARWISE_EVIDENCE_FILE", str(extra))  # the server thread reads it per request
+    context = browser.new_context(viewport=PHONE, is_mobile=True, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/learn/evidence?lang=ar#opt-laser_exosomes")
+    page.evaluate(_LOAD_IMAGES)
+    forest = page.locator("#opt-laser_exosomes img")
+    assert forest.evaluate("i => i.complete && i.naturalWidth > 0")
+    page.locator("#opt-laser_exosomes").screenshot(path=str(_artifacts() / "evidence-ar-pooled.png"))
+    axe = _axe_js()
+    if axe is not None:
+        page.add_script_tag(path=str(axe))
+        result = page.evaluate("axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', "
+                               "'wcag21a', 'wcag21aa']}})")
+        assert not [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    context.close()

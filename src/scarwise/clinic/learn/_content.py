@@ -69,14 +69,19 @@ def curated_date(table: EvidenceTable) -> dt.date:
 
 def _who(s: Study, lang: str) -> Markup:
     if s.year is None:
-        return Markup(escape(s.first_author))
-    return fill("{a} {y}", a=s.first_author, y=num(s.year, str(s.year), "year"))
+        return Markup('<span lang="en" dir="ltr">{}</span>').format(s.first_author)
+    return Markup('<span lang="en" dir="ltr">{} {}</span>').format(s.first_author, num(s.year, str(s.year), "year"))
 
 
 def _count(ev: OptionEvidence, lang: str, t: Any) -> Markup:
     k, n = len(ev.studies), ev.n_patients
     key = "studies_patients" if k > 1 else "study_patients"
     return fill(t(key), k=num(k, fmt_number(k, lang, digits=0), "k"), n=num(n, fmt_number(n, lang, digits=0), "n"))
+
+
+def _range(lo: Markup, hi: Markup) -> Markup:
+    """``lo – hi`` in the page's reading order; Arabic numbers carry CLDR's own bidi marks (ar_SA minus)."""
+    return Markup('{} – {}').format(lo, hi)
 
 
 def _pooled(ev: OptionEvidence, lang: str, t: Any, version: str) -> dict[str, Any]:
@@ -93,11 +98,13 @@ def _pooled(ev: OptionEvidence, lang: str, t: Any, version: str) -> dict[str, An
     comparators = "; ".join(sorted({s.comparator for s in ev.studies if s.id in pe.studies}))
     lower = pe.outcome in LOWER_IS_BETTER
     direction = fill(t("favours_below" if lower else "favours_above"),
-                     null=num(null, fmt_number(null, lang, digits=0), "null"), comparator=comparators)
+                     null=num(null, fmt_number(null, lang, digits=0), "null"),
+                     comparator=Markup('<span lang="en" dir="ltr">{}</span>').format(comparators))
     pi_ok = all(abs(v[k]) != float("inf") and v[k] == v[k] for k in ("pi_lb", "pi_ub"))
-    return {"label": view.label, "estimate": n("estimate"),
-            "ci": fill("{a}: {lo} – {hi}", a=t("ci"), lo=n("ci_lb"), hi=n("ci_ub")),
-            "pi": fill("{a}: {lo} – {hi}", a=t("pi"), lo=n("pi_lb"), hi=n("pi_ub")) if pi_ok else None,
+    studies = {s.id: s for s in ev.studies}
+    return {"label": view.label, "estimate": n("estimate"), "who": [_who(studies[i], lang) for i in pe.studies],
+            "ci": fill("{a}: ", a=t("ci")) + _range(n("ci_lb"), n("ci_ub")),
+            "pi": fill("{a}: ", a=t("pi")) + _range(n("pi_lb"), n("pi_ub")) if pi_ok else None,
             "direction": direction, "studies": pe.studies, "ratio": ratio}
 
 
@@ -197,7 +204,7 @@ def costs_page(table: EvidenceTable, prices: PriceList, lang: str) -> dict[str, 
         if pr is not None:
             lo = num(pr.min_sar, fmt_sar(pr.min_sar, lang), "price_min")
             hi = num(pr.max_sar, fmt_sar(pr.max_sar, lang), "price_max")
-            price = lo if pr.min_sar == pr.max_sar else fill("{lo} – {hi}", lo=lo, hi=hi)
+            price = lo if pr.min_sar == pr.max_sar else _range(lo, hi)
         sessions = [(_who(s, lang), quote(s, "sessions")) for s in evidence[o.key].studies if s.sessions]
         rows.append({"key": o.key, "name": o.name_ar if lang == "ar" else o.name_en, "price": price,
                      "sessions": sessions})

@@ -22,6 +22,8 @@ from scarwise.core.errors import ScarwiseError
 #: Days of the model figure sequence, and the protocol simulated.
 MODEL_DAYS = (0, 30, 90, 180)
 MODEL_PROTOCOL = "fractional_co2+exosomes"
+#: Bump when a drawing changes: cached figures live in a folder named after it.
+STYLE = 1
 _NAME = re.compile(r"[a-z0-9_+.-]{1,120}")
 _THREAD_LOCK = threading.Lock()
 

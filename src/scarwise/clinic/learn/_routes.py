@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from scarwise import __version__
 from scarwise.clinic._i18n import pick_language
 from scarwise.clinic.learn import _content as content
 from scarwise.clinic.learn import _figures as figures
@@ -30,7 +31,8 @@ def _lang(request: Request) -> str:
 
 
 def _cache_dir(request: Request) -> Path:
-    return request.app.state.settings.resolved_data_dir() / "learn-cache"
+    # One folder per scarwise version and figure style, so an upgrade never serves stale drawings.
+    return request.app.state.settings.resolved_data_dir() / "learn-cache" / f"{__version__}-{figures.STYLE}"
 
 
 def _render(request: Request, page: str, context: dict[str, Any]) -> HTMLResponse:
