@@ -18,7 +18,8 @@ def learn_app(tmp_path_factory: pytest.TempPathFactory):
     data = tmp_path_factory.mktemp("learn")
     app = create_app(Settings(database_url=f"sqlite:///{data / 'scarwise.db'}", data_dir=data,
                               secret_key="learn-test", argon2_time_cost=1, argon2_memory_kib=8,
-                              argon2_parallelism=1, clinic_name="Clinic Test Riyadh"))
+                              argon2_parallelism=1, clinic_name="Clinic Test Riyadh",
+                              clinic_colour="#003366"))
     yield app
     app.state.engine.dispose()
 

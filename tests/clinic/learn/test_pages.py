@@ -29,7 +29,7 @@ def test_page_renders_lang_dir_landmarks_without_script(client, path, lang):
     assert page.attrs_of_html == {"lang": lang, "dir": "rtl" if lang == "ar" else "ltr"}
     assert {"header", "nav", "main", "footer"} <= set(page.landmarks)
     assert "<script" not in page.html  # readable without JavaScript: nothing to run
-    assert "Clinic Test Riyadh" in page.html  # branding from settings
+    assert "Clinic Test Riyadh" in page.html and "--brand:#003366" in page.html  # branding from settings
     assert not stray_digits(page), f"numbers not from the data: {stray_digits(page)}"
     assert any(d["what"] == "version" and d["value"] == load_studies().version for d in page.data)
 
@@ -222,3 +222,17 @@ def test_strings_have_both_languages():
     assert EN.keys() == AR.keys()
     for k in EN:
         assert EN[k].count("{") == AR[k].count("{"), k
+
+
+def test_unknown_language_falls_back_to_english(client):
+    assert Page(client.get("/learn/costs", params={"lang": "xx"}).text).attrs_of_html["lang"] == "en"
+
+
+@pytest.mark.parametrize("var", ["SCARWISE_EVIDENCE_FILE", "SCARWISE_PRICES_FILE"])
+def test_a_broken_data_file_gives_a_clear_error_not_a_traceback(client, tmp_path, monkeypatch, var):
+    bad = tmp_path / "broken.csv"
+    bad.write_text("id,first_author\nx,y\n", encoding="utf-8")
+    monkeypatch.setenv(var, str(bad))
+    r = client.get("/learn/costs", params={"lang": "en"})
+    assert r.status_code == 400
+    assert "broken.csv" in r.text and "Traceback" not in r.text
