@@ -27,7 +27,7 @@ def open_zip(path: Path, *, what: str) -> zipfile.ZipFile:
     """Open a zip archive, turning every kind of damage into :class:`InvalidFileError`."""
     try:
         return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
         raise InvalidFileError(
             f"{path.name} is not a readable {what} (corrupt or truncated zip archive: {exc})"
         ) from exc
@@ -54,7 +54,8 @@ def read_member(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, 
     try:
         with archive.open(info) as stream:
             data = stream.read(info.file_size + 1)  # ZipExtFile stops at the declared size
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError,
+            ValueError) as exc:  # ValueError: e.g. a member name that is not valid UTF-8
         raise InvalidFileError(f"{path.name}: cannot read {info.filename} (corrupt or truncated: {exc})") from exc
     if len(data) != info.file_size:
         raise InvalidFileError(f"{path.name}: {info.filename} is shorter than declared (truncated)")

@@ -128,6 +128,8 @@ def read_mesh(path: Path, *, pixel_mm: float | None, limit: int | None) -> Heigh
     faces = np.asarray(getattr(mesh, "faces", np.empty((0, 3))), dtype=np.int64)
     if vertices.size == 0 or faces.size == 0:
         raise InvalidFileError(f"{path.name}: the mesh has no faces (or no vertices); nothing to resample")
+    if vertices.ndim != 2 or vertices.shape[1] != 3 or faces.ndim != 2 or faces.shape[1] != 3:
+        raise InvalidFileError(f"{path.name}: vertices need x, y, z and faces three corners (damaged mesh)")
     if not np.isfinite(vertices[:, :2]).all():
         raise InvalidFileError(f"{path.name}: vertex x and y must be finite")
     if faces.min() < 0 or faces.max() >= len(vertices):

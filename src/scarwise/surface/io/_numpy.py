@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import math
+import tokenize
 import zipfile
+import zlib
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,9 +25,16 @@ from scarwise.core import (
 )
 from scarwise.surface.io._limits import as_float_heights, check_member_size, open_zip, read_member, warn
 
+#: Longest ``.npy`` header parsed, in bytes (numpy itself writes headers of a few hundred bytes).
+_MAX_HEADER_BYTES = 64 * 1024
+
 
 def _header(stream: IO[bytes], name: str) -> tuple[tuple[int, ...], np.dtype, int]:
     """Shape, dtype and header length of a ``.npy`` stream (positioned at its start)."""
+    # a forged header length (up to 4 GiB in format 2/3) would make numpy's read() allocate it:
+    # parse from a bounded copy of the start of the stream instead
+    start = stream.read(_MAX_HEADER_BYTES)
+    stream = io.BytesIO(start)
     try:
         version = np.lib.format.read_magic(stream)
         if version == (1, 0):
@@ -33,7 +42,8 @@ def _header(stream: IO[bytes], name: str) -> tuple[tuple[int, ...], np.dtype, in
         else:
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
         offset = stream.tell()
-    except (ValueError, OSError, EOFError, SyntaxError) as exc:
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError, KeyError, RecursionError,
+            tokenize.TokenError) as exc:
         raise InvalidFileError(f"{name} is not a readable .npy array (bad or truncated header: {exc})") from exc
     if dtype.hasobject:
         raise InvalidFileError(f"{name} holds Python objects; only numeric arrays are read (no pickles)")
@@ -97,7 +107,8 @@ def read_npz(path: Path, *, pixel_mm: float | None, limit: int | None) -> Height
         try:
             with archive.open(zinfo) as stream:
                 shape, dtype, offset = _header(stream, f"{path.name}:{zinfo.filename}")
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError,
+                zlib.error) as exc:
             raise InvalidFileError(f"{path.name}: cannot read {zinfo.filename} ({exc})") from exc
         _check(shape, dtype, path.name, limit)
         check_member_size(path, zinfo, expected=offset + math.prod(shape) * dtype.itemsize)

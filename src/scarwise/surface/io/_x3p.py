@@ -105,7 +105,8 @@ def read_x3p(path: Path, *, pixel_mm: float | None, limit: int | None) -> Height
     """Read the first layer of an x3p surface (or grid a point cloud); heights in mm."""
     meta: dict[str, Any] = {}
     with open_zip(path, what="x3p file") as archive:
-        members = {i.filename.replace("\\", "/"): i for i in archive.infolist() if not i.is_dir()}
+        members = {i.filename.replace("\\", "/"): i for i in archive.infolist()
+                   if i.filename and not i.is_dir()}  # a forged entry may have an empty name
         mains = [n for n in members if n == "main.xml" or (n.count("/") == 1 and n.endswith("/main.xml"))]
         if len(mains) != 1:
             raise InvalidFileError(f"{path.name} is not an x3p file: it holds {len(mains)} main.xml files, not 1")

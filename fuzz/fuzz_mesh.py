@@ -1,0 +1,19 @@
+"""atheris harness: ``read_surface`` on .ply,.obj files (see ``fuzz/_harness.py`` for the contract).
+
+Run: ``python fuzz/fuzz_mesh.py -runs=100000`` (seed corpus ``fuzz/seeds/mesh`` by default).
+"""
+
+import sys
+
+import atheris
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+
+# numba kernels (io._mesh) cannot compile from instrumented bytecode, so that module is left out
+_INCLUDE = ["scarwise.surface.io", "scarwise.core", "tifffile", "trimesh", "zipfile", "xml", "numpy.lib"]
+with atheris.instrument_imports(include=_INCLUDE,
+                                exclude=["scarwise.surface.io._mesh"]):
+    import _harness
+
+if __name__ == "__main__":
+    _harness.main((".ply", ".obj"), "mesh")
