@@ -267,3 +267,20 @@ def test_out_of_range_numbers_are_clear_errors(world, record):
     with world.app.state.sessions() as db, pytest.raises(FhirImportError, match="no clinic"):
         import_bundle(db, bundle, clinic_id=2**40)
     assert _count_rows(world.app) == before
+
+
+def test_empty_texts_are_left_out_not_sent_empty(world, record):
+    import datetime as dt
+
+    from scarwise.clinic.models import Consent, Practitioner
+
+    with world.app.state.sessions() as db:
+        db.add(Consent(clinic_id=world.clinic_a, patient_id=record, kind="research", version="",
+                       signed_on=dt.date(2025, 7, 1)))
+        db.query(Practitioner).update({"name": ""})
+        db.commit()
+    bundle = _export(world.app, world.clinic_a, record)  # validates: FHIR forbids empty strings
+    consent = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Consent"][-1]
+    assert "policyRule" not in consent and "name" not in _entry(bundle, "Practitioner")
+    report = _import(world.app, bundle, world.clinic_b)
+    assert report.created["consent"] == 4

@@ -127,9 +127,19 @@ def export_patient(db: Session, *, clinic_id: int, patient_id: int) -> dict:
         if ae.session_id is not None:
             res["suspectEntity"] = [{"instance": _ref(proc_urls[ae.session_id])}]
         b.add("adverse-event", ae.id, res)
-    return validate_bundle({"resourceType": "Bundle", "type": "collection",
-                            "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                            "entry": b.entries})
+    return validate_bundle(_prune({"resourceType": "Bundle", "type": "collection",
+                                   "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                                   "entry": b.entries}))
+
+
+def _prune(node: Any) -> Any:
+    """Drop empty strings, objects and lists: FHIR elements must have a value or be absent."""
+    if isinstance(node, dict):
+        out = {k: _prune(v) for k, v in node.items()}
+        return {k: v for k, v in out.items() if v not in ("", {}, [], None)}
+    if isinstance(node, list):
+        return [v for v in (_prune(v) for v in node) if v not in ("", {}, [], None)]
+    return node
 
 
 def validate_bundle(bundle: dict) -> dict:

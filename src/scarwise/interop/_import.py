@@ -179,7 +179,7 @@ class _Writer:
         if kind not in C.CONSENT_SCOPES:
             raise FhirImportError(f"Consent/{res.get('id', '?')}: unknown consent kind; expected a category code of "
                                   f"{C.CS_CONSENT_KIND} ({', '.join(C.CONSENT_SCOPES)})")
-        version = ((res.get("policyRule") or {}).get("text") or "unknown")[:50]
+        version = ((res.get("policyRule") or {}).get("text") or "")[:50]
         period = (res.get("provision") or {}).get("period") or {}
         signed = _date(period.get("start") or res.get("dateTime"), f"Consent/{res.get('id')}.dateTime")
         withdrawn = _date(period["end"], "Consent.provision.period.end") if period.get("end") else None
