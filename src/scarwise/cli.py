@@ -121,6 +121,12 @@ def _register_commands() -> None:
     app.command("colour")(colour_command)
     app.command("calibrate-lights")(calibrate_lights_command)
 
+    from scarwise.cli_therapy import plan_command, protocols_command, simulate_command
+
+    app.command("simulate")(simulate_command)
+    app.command("protocols")(protocols_command)
+    app.command("plan")(plan_command)
+
     from scarwise.cli_compare import compare_command
 
     app.command("compare")(compare_command)

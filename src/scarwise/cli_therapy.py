@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from scarwise.cli import emit_json, user_errors
+from scarwise._cli_common import emit_json, user_errors
 from scarwise.core.errors import InvalidParameterError
 
 PixelOpt = Annotated[
