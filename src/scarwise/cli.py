@@ -145,6 +145,10 @@ def _register_commands() -> None:
     app.add_typer(admin_app, name="admin")
     app.command("serve")(serve_command)
 
+    from scarwise.cli_fhir import fhir_app
+
+    app.add_typer(fhir_app, name="fhir")
+
     from scarwise.cli_evidence import evidence_app, meta_command
 
     app.add_typer(evidence_app, name="evidence")
