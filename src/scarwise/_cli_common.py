@@ -14,7 +14,7 @@ from rich.console import Console
 
 from scarwise.core import ScarwiseError
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one line per message: easy to grep, no mid-word breaks
 
 PixelOpt = Annotated[
     float | None,
