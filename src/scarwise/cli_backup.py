@@ -1,13 +1,16 @@
 """``scarwise backup OUT`` and ``scarwise restore IN`` (database + scan files, checksummed).
 
-Wired into the main CLI with ``app.command("backup")(backup_command)`` and
-``app.command("restore")(restore_command)``. Both read the clinic settings from ``SCARWISE_*``.
+Wired into the main CLI with ``app.command("backup")(backup_command)``,
+``app.command("restore")(restore_command)``, ``app.command("patient-export")(patient_export_command)`` and
+``app.command("patient-erase")(patient_erase_command)``. All read the clinic settings from ``SCARWISE_*``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -50,3 +53,58 @@ def restore_command(
         else:
             err.print(f"restored the {manifest.backend} database and {manifest.blob_count} files from {src} "
                       "(all checksums verified)", highlight=False)
+
+
+@contextmanager
+def _sessions() -> Iterator[tuple[Any, Any]]:
+    """(sessionmaker, blob store) of the configured installation; the engine is disposed afterwards."""
+    from scarwise.clinic._db import make_engine, make_sessionmaker, migrate
+    from scarwise.clinic._scans import BlobStore
+    from scarwise.clinic._settings import Settings
+
+    settings = Settings()
+    engine = make_engine(settings)
+    try:
+        migrate(engine)
+        yield make_sessionmaker(engine), BlobStore(settings.resolved_data_dir() / "blobs")
+    finally:
+        engine.dispose()
+
+
+def patient_export_command(
+    clinic: Annotated[int, typer.Option("--clinic", help="Clinic id the patient belongs to.")],
+    patient: Annotated[int, typer.Argument(help="Patient id.")],
+    out: Annotated[Path, typer.Argument(help="Zip file to write (records.json, fhir.json, files/).")],
+) -> None:
+    """Export everything held about one patient (PDPL access request) as a zip."""
+    with user_errors():
+        from scarwise.clinic._erase import export_patient_zip
+
+        with _sessions() as (sessions, blobs), sessions() as db:
+            data = export_patient_zip(db, blobs, clinic_id=clinic, patient_id=patient)
+        out.write_bytes(data)
+        err.print(f"patient {patient}: {len(data)} bytes written to {out}", highlight=False)
+
+
+def patient_erase_command(
+    clinic: Annotated[int, typer.Option("--clinic", help="Clinic id the patient belongs to.")],
+    patient: Annotated[int, typer.Argument(help="Patient id.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: the erasure cannot be undone.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Erase one patient: records, scan files, and personal data in the audit log (cannot be undone)."""
+    with user_errors():
+        from scarwise.clinic._erase import erase_patient
+        from scarwise.core.errors import InvalidParameterError
+
+        if not yes:
+            raise InvalidParameterError("erasing a patient cannot be undone; add --yes to confirm")
+        with _sessions() as (sessions, blobs), sessions() as db:
+            report = erase_patient(db, blobs, clinic_id=clinic, patient_id=patient, actor_id=None)
+        summary = {"patient_id": report.patient_id, "records": report.records, "files_deleted": report.files_deleted,
+                   "audit_rows_redacted": report.audit_rows_redacted}
+        if json_out:
+            emit_json(summary)
+        else:
+            err.print(f"patient {patient} erased: {sum(report.records.values())} records, {report.files_deleted} "
+                      f"files, {report.audit_rows_redacted} audit rows redacted", highlight=False)
