@@ -1,4 +1,4 @@
-"""``scarwise report``: the patient decision aid for one scan (wired in ``cli.py``)."""
+"""``scarwise report``: the patient decision aid for one scan or one clinic patient (wired in ``cli.py``)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,47 @@ import typer
 from rich.console import Console
 
 from scarwise._cli_common import PixelOpt, user_errors
-from scarwise.core.errors import InvalidParameterError, ScarwiseError
+from scarwise.core._checks import check_choice
+from scarwise.core.errors import InvalidParameterError
 
 
-class ClinicDatabaseNeededError(ScarwiseError):
-    """``--patient ID`` needs the clinic database."""
+def _clinic_report(patient_id: int, clinic_id: int | None, *, lang: str, fmt: str, evidence: object,
+                   prices: object) -> bytes:
+    """The report of a clinic patient, from the database of ``SCARWISE_DATABASE_URL`` / ``SCARWISE_DATA_DIR``."""
+    from scarwise.clinic._db import make_engine, make_sessionmaker, migrate
+    from scarwise.clinic._report import patient_report
+    from scarwise.clinic._scans import BlobStore
+    from scarwise.clinic._settings import Settings
+    from scarwise.clinic.models import Patient
+    from scarwise.report import FORMATS, LANGS
 
-    http_status = 400
+    check_choice("lang", lang, LANGS)  # before touching the database
+    check_choice("format", fmt, FORMATS)
+    settings = Settings()
+    engine = make_engine(settings)
+    try:
+        migrate(engine)
+        with make_sessionmaker(engine)() as db:
+            row = db.get(Patient, patient_id) if 0 < patient_id <= 2**31 - 1 else None
+            if row is None or (clinic_id is not None and row.clinic_id != clinic_id):
+                where = f" in clinic {clinic_id}" if clinic_id is not None else ""
+                raise InvalidParameterError(f"no patient {patient_id}{where} in the clinic database; list patients "
+                                            "in the web app or GET /api/patients")
+            blobs = BlobStore(settings.resolved_data_dir() / "blobs")
+            return patient_report(db, blobs, patient=row, lang=lang, fmt=fmt, evidence=evidence,
+                                  prices=prices).data
+    finally:
+        engine.dispose()
 
 
 def report_command(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output file (.html or .pdf).", dir_okay=False)],
     scan: Annotated[Path | None, typer.Option("--scan", exists=True, dir_okay=False, help="Scan file.")] = None,
-    patient: Annotated[int | None, typer.Option("--patient", help="Clinic patient id (needs the clinic app).")] = None,
+    patient: Annotated[int | None, typer.Option(
+        "--patient", help="Clinic patient id: the latest measured scan from the clinic database "
+                          "(SCARWISE_DATABASE_URL / SCARWISE_DATA_DIR).")] = None,
+    clinic: Annotated[int | None, typer.Option("--clinic", help="With --patient: the patient's clinic id (a check).")
+                      ] = None,
     patient_json: Annotated[Path | None, typer.Option(
         "--patient-json", exists=True, dir_okay=False,
         help='Patient file: {"name", "clinic_name", "scan_date", "visits": [{"date", "measure"}]}.')] = None,
@@ -35,7 +63,7 @@ def report_command(
         "--studies", exists=True, dir_okay=False, help="Extra evidence CSV (default: SCARWISE_EVIDENCE_FILE).")] = None,
     max_points: Annotated[int | None, typer.Option("--max-points", help="Largest number of points to read.")] = None,
 ) -> None:
-    """Write the patient decision-aid report (English or Arabic, HTML or PDF) for one scan."""
+    """Write the patient decision-aid report (English or Arabic, HTML or PDF) for one scan or clinic patient."""
     from scarwise.evidence import load_studies
     from scarwise.report import load_prices, make_report, read_patient_json
     from scarwise.surface.io import read_surface
@@ -45,17 +73,21 @@ def report_command(
         if (scan is None) == (patient is None):
             raise InvalidParameterError("give exactly one of --scan PATH or --patient ID")
         if patient is not None:
-            raise ClinicDatabaseNeededError(
-                f"--patient {patient} needs the clinic database: open the patient in the clinic app "
-                "(scarwise serve) and press Report, or pass the scan with --scan PATH and earlier visits with "
-                "--patient-json FILE")
-        assert scan is not None
-        info = read_patient_json(patient_json) if patient_json is not None else None
-        surface = read_surface(scan, pixel_mm=pixel_mm, max_points=max_points)
-        with Console(stderr=True).status("measuring the scan…"):
-            result = measure_surface(surface)
-        data = make_report(surface, result, lang=lang, fmt=fmt, patient=info,
-                           evidence=load_studies(studies), prices=load_prices(prices))
+            if patient_json is not None or pixel_mm is not None or max_points is not None:
+                raise InvalidParameterError("--patient-json, --pixel-mm and --max-points go with --scan; with "
+                                            "--patient the scans, visits and names come from the clinic database")
+            data = _clinic_report(patient, clinic, lang=lang, fmt=fmt, evidence=load_studies(studies),
+                                  prices=load_prices(prices))
+        else:
+            assert scan is not None
+            if clinic is not None:
+                raise InvalidParameterError("--clinic goes with --patient")
+            info = read_patient_json(patient_json) if patient_json is not None else None
+            surface = read_surface(scan, pixel_mm=pixel_mm, max_points=max_points)
+            with Console(stderr=True).status("measuring the scan…"):
+                result = measure_surface(surface)
+            data = make_report(surface, result, lang=lang, fmt=fmt, patient=info,
+                               evidence=load_studies(studies), prices=load_prices(prices))
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(data)

@@ -44,8 +44,8 @@ def test_report_html_arabic(app, scan, measured, tmp_path):
 
 def test_report_errors(app, scan, tmp_path):
     out = tmp_path / "r.pdf"
-    res = CliRunner().invoke(app, ["report", "--patient", "5", "-o", str(out)])
-    assert res.exit_code == 2 and "clinic database" in res.output
+    res = CliRunner().invoke(app, ["report", "--patient", "5", "--pixel-mm", "0.05", "-o", str(out)])
+    assert res.exit_code == 2 and "go with --scan" in res.output  # refused before opening the clinic database
     res = CliRunner().invoke(app, ["report", "-o", str(out)])
     assert res.exit_code == 2 and "exactly one" in res.output
     res = CliRunner().invoke(app, ["report", "--scan", str(scan), "--lang", "fr", "-o", str(out)])

@@ -16,6 +16,7 @@ from scarwise.clinic._scans import supported_suffixes
 from scarwise.clinic.deps import SESSION_COOKIE, Admin, Clinician, CurrentUser, DbSession, PatientDep, ScanDep
 from scarwise.clinic.models import Patient, TreatmentSession, User
 from scarwise.clinic.pages._render import check_csrf, redirect, render, validate
+from scarwise.clinic.pages._report import router as report_router
 from scarwise.clinic.routes.scans import fresh_status, queue_measurement, store_scan
 from scarwise.clinic.schemas import (
     AdverseEventCreate,
@@ -33,6 +34,7 @@ Csrf = Annotated[str, Form()]
 
 def mount(app: FastAPI) -> None:
     app.include_router(router)
+    app.include_router(report_router)
 
 
 @router.get("/")
