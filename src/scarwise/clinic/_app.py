@@ -51,6 +51,9 @@ _SECURITY_HEADERS = [
                                  b"style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"),
 ]
 
+# only over HTTPS (directly or via a proxy's X-Forwarded-Proto): browsers ignore it on plain HTTP anyway
+_HSTS = [(b"strict-transport-security", b"max-age=31536000; includeSubDomains")]
+
 
 class _SecurityHeaders:
     """ASGI middleware: no sniffing, no framing, same-origin referrers, a strict content policy."""
@@ -65,7 +68,8 @@ class _SecurityHeaders:
 
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *_SECURITY_HEADERS]}
+                extra = [*_SECURITY_HEADERS, *(_HSTS if scope.get("scheme") == "https" else [])]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
