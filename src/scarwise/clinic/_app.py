@@ -17,6 +17,7 @@ from scarwise.clinic._security import Security
 from scarwise.clinic._settings import Settings
 from scarwise.clinic.learn import router as learn_router
 from scarwise.clinic.routes import auth, care, patients, report, rights, scans
+from scarwise.clinic.routes import capture as capture_routes
 from scarwise.core.errors import ScarwiseError
 
 
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
 
     app.include_router(learn_router)  # public /learn pages, no sign-in
+    capture_routes.mount(app)  # photometric sets and colour maps (API and page forms)
     pages.mount(app)
 
     @app.exception_handler(ScarwiseError)
