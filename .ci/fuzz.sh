@@ -19,4 +19,14 @@ for h in x3p tiff points mesh numpy; do
   rm -rf "$work"
   if [ "$status" -ne 0 ]; then echo "fuzz: $h FAILED (input in $FUZZ_ARTIFACTS)"; exit 1; fi
 done
+# FHIR import: warn-only until the open KeyError on unknown resourceTypes (tests/fuzz/fhir) is fixed
+work=$(mktemp -d)
+echo "fuzz: fhir ($RUNS runs, warn-only)"
+if timeout 90 nice -n 5 "$PY" fuzz/fuzz_fhir.py "-runs=$RUNS" "-max_total_time=15" "-timeout=10" \
+    "-artifact_prefix=$FUZZ_ARTIFACTS/fhir-" "$work" fuzz/seeds/fhir >"$work.log" 2>&1; then
+  grep -E "DONE|Done" "$work.log" || true
+else
+  echo "fuzz: WARNING fhir import harness found a crash (input in $FUZZ_ARTIFACTS); not failing the step"
+fi
+rm -rf "$work" "$work.log"
 echo "fuzz: all harnesses passed"
