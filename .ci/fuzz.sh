@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
-RUNS=${FUZZ_RUNS:-600}
+RUNS=${FUZZ_RUNS:-2000}
+export SCARWISE_FUZZ_QUICK=1  # coverage feedback from scarwise only: seconds of start-up, not tens
 FUZZ_ARTIFACTS=${FUZZ_ARTIFACTS:-/tmp/scarwise-fuzz-ci}
 mkdir -p "$FUZZ_ARTIFACTS"
 for h in x3p tiff points mesh numpy; do
