@@ -1,8 +1,8 @@
 """Crash safety (SQLite): SIGKILL the server during concurrent writes, restart, check every acknowledged write.
 
-A real ``uvicorn`` process serves the app; threads create patients and upload scans while the process is
-killed (SIGKILL, no clean-up) a few times. After each restart: every write that got a 2xx is there,
-``PRAGMA integrity_check`` is ``ok``, and every scan row's file exists.
+A real ``uvicorn`` process serves the app; three threads create patients while the process is killed
+(SIGKILL, no clean-up) three times and restarted. Afterwards every write that got a 201 is there and
+``PRAGMA integrity_check`` is ``ok``. Not covered yet: scan uploads and orphan files, PostgreSQL.
 """
 
 from __future__ import annotations
