@@ -13,7 +13,7 @@ echo "audit: bandit"
 echo "audit: pip-audit"
 out=$(mktemp)
 status=0
-timeout 300 "$BIN/pip-audit" --progress-spinner off >"$out" 2>&1 || status=$?
+timeout 120 "$BIN/pip-audit" --progress-spinner off >"$out" 2>&1 || status=$?
 skipped=$(grep -c "could not be audited" "$out" || true)
 audited=$("$BIN/python" -m pip list --format=freeze 2>/dev/null | grep -c "==" || true)
 if [ "$status" -ne 0 ] && grep -qiE "^Name +Version +ID|Found [0-9]+ known vulnerabilit" "$out"; then

@@ -1,8 +1,7 @@
 """FHIR import inputs found by ``fuzz/fuzz_fhir.py``: each must be refused with a ScarwiseError.
 
 ``bad-resource-type.json`` (a resourceType that fhir.resources does not know, e.g. "OrganizatioN")
-still escapes as a KeyError from ``scarwise.interop._bundle``: reported to the interop owner, marked
-xfail (strict, so the marker must go once the importer turns it into a FhirImportError).
+once escaped as a KeyError from fhir.resources; the importer now refuses it by name.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from scarwise.core import ScarwiseError
 from scarwise.interop import import_bundle, load_json
 
 CRASHERS = sorted((Path(__file__).parent / "fhir").glob("*.json"))
-KNOWN_OPEN = {"bad-resource-type.json"}
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +27,7 @@ def sessions(tmp_path_factory: pytest.TempPathFactory):
     engine.dispose()
 
 
-@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xfail(
-    p.name in KNOWN_OPEN, raises=KeyError, strict=True, reason="open interop bug: unknown resourceType"))
-    for p in CRASHERS], ids=[p.name for p in CRASHERS])
+@pytest.mark.parametrize("path", CRASHERS, ids=[p.name for p in CRASHERS])
 def test_fhir_crasher_refused(path: Path, sessions) -> None:
     with sessions() as db:
         clinic = crud.create_clinic(db, name=f"c-{path.stem}").id

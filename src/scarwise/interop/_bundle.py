@@ -37,6 +37,26 @@ def _code(concept: dict | None, system: str) -> str | None:
     return None
 
 
+def _check_resource_types(data: dict) -> None:
+    """Refuse unknown ``resourceType`` names up front: fhir.resources raises a bare KeyError on them."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    entries = data.get("entry")
+    if not isinstance(entries, list):
+        return  # absent or malformed: the model validation names the problem
+    for i, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict):
+            continue
+        kind = resource.get("resourceType")
+        try:
+            if not isinstance(kind, str):
+                raise ValueError(kind)
+            get_fhir_model_class(kind)
+        except (KeyError, ValueError):
+            raise FhirImportError(f"entry {i}: unknown FHIR resourceType {kind!r}") from None
+
+
 class _Bundle:
     """Entries by fullUrl and by ``Type/id``, with reference resolution that fails loudly."""
 
@@ -46,6 +66,7 @@ class _Bundle:
 
         if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
             raise FhirImportError("not a FHIR Bundle: expected a JSON object with \"resourceType\": \"Bundle\"")
+        _check_resource_types(data)
         try:
             data = Bundle.model_validate(data).model_dump(mode="json")
         except ValidationError as exc:
