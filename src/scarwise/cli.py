@@ -145,6 +145,18 @@ def _register_commands() -> None:
     app.add_typer(admin_app, name="admin")
     app.command("serve")(serve_command)
 
+    from scarwise.cli_backup import (
+        backup_command,
+        patient_erase_command,
+        patient_export_command,
+        restore_command,
+    )
+
+    app.command("backup")(backup_command)
+    app.command("restore")(restore_command)
+    app.command("patient-export")(patient_export_command)
+    app.command("patient-erase")(patient_erase_command)
+
     from scarwise.cli_fhir import fhir_app
 
     app.add_typer(fhir_app, name="fhir")

@@ -55,13 +55,23 @@ def test_erase_removes_records_files_and_personal_data(world, client, app):
                for m in (Consent, Scan, TreatmentSession, FollowUp)}
         before_audit = db.scalar(select(func.count()).select_from(AuditLog))
     assert blob.is_file()
+    # a colour analysis stored beside the scan (sidecar JSON + maps PNG) goes with it
+    from scarwise.clinic._capture import sidecar_path
+
+    maps_png = app.state.blobs.path("c" * 64, ".png")
+    maps_png.parent.mkdir(parents=True, exist_ok=True)
+    maps_png.write_bytes(b"\x89PNG colour maps of Sara")
+    sidecar = sidecar_path(app.state.blobs, ids["scan"][0])
+    sidecar.parent.mkdir(parents=True, exist_ok=True)
+    sidecar.write_text(json.dumps({"maps_sha256": "c" * 64}))
     assert client.post(f"/api/patients/{pid}/erase", headers=world.headers()).status_code == 403
     assert client.post(f"/api/patients/{pid}/erase", headers=world.headers("admin", "b")).status_code == 404
     r = client.post(f"/api/patients/{pid}/erase", headers=world.headers("admin"))
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["records"] == {"patient": 1, **{k: len(v) for k, v in ids.items()}, "adverse_event": 0}
-    assert body["files_deleted"] == 1 and not blob.exists()
+    assert body["files_deleted"] == 3 and not blob.exists()
+    assert not sidecar.exists() and not maps_png.exists()
     assert client.get(f"/api/patients/{pid}", headers=world.headers()).status_code == 404
     assert client.get(f"/api/patients/{keep}", headers=world.headers()).status_code == 200
     with app.state.sessions() as db:

@@ -23,6 +23,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from scarwise.clinic import crud
+from scarwise.clinic._capture import colour_files
 from scarwise.clinic._scans import BlobStore
 from scarwise.clinic.models import (
     AdverseEvent,
@@ -145,8 +146,10 @@ def erase_patient(db: Session, blobs: BlobStore, *, clinic_id: int, patient_id: 
     still_used |= {(m, ".png") for m in db.scalars(select(Scan.map_sha256)) if m}
     db.commit()
     deleted = 0
-    for sha, suffix in sorted(files - still_used):  # after commit: a rollback never loses a file
-        path = blobs.path(sha, suffix)
+    paths = [blobs.path(sha, suffix) for sha, suffix in sorted(files - still_used)]
+    for scan_id in ids.get(Scan.__tablename__, []):  # colour-map sidecars and PNGs of the erased scans
+        paths.extend(colour_files(blobs, scan_id))
+    for path in paths:  # after commit: a rollback never loses a file
         if path.is_file():
             path.unlink()
             deleted += 1
