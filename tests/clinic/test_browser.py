@@ -6,46 +6,21 @@ Skipped when Playwright or /usr/bin/chromium is missing. Screenshots go to
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+from tests.clinic._browser import CHROMIUM, FLAGS, artifacts, served
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed")
-
-
-def _artifacts() -> Path:
-    root = Path(os.environ.get("SCARWISE_ARTIFACTS_DIR", Path(__file__).parents[2] / "test-artifacts"))
-    out = root / "clinic-browser"
-    out.mkdir(parents=True, exist_ok=True)
-    return out
 
 
 @pytest.fixture
 def server(app):
     """The test app served by uvicorn on a free loopback port, in a thread."""
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture
@@ -68,7 +43,7 @@ def test_clinic_workflow_in_chromium(world, server, scan_file, backend):
     client = world.client
     client.post("/api/practitioners", json={"name": "Dr Layla", "licence_number": "SCFHS-1",
                                             "licence_expires": "2099-01-01"}, headers=world.headers("admin"))
-    shots = _artifacts()
+    shots = artifacts("clinic-browser")
     with playwright_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
         page = browser.new_page()

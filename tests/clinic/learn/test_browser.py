@@ -10,18 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.clinic._browser import CHROMIUM, FLAGS, artifacts, served
 from tests.clinic.learn.conftest import PAGES
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 390, "height": 844}
 _LOAD_IMAGES = """async () => {
   for (const i of document.images) i.loading = "eager";
@@ -29,13 +24,6 @@ _LOAD_IMAGES = """async () => {
 }"""
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed")
-
-
-def _artifacts() -> Path:
-    root = Path(os.environ.get("SCARWISE_ARTIFACTS_DIR", Path(__file__).parents[3] / "test-artifacts"))
-    out = root / "learn"
-    out.mkdir(parents=True, exist_ok=True)
-    return out
 
 
 def _axe_js() -> Path | None:
@@ -47,21 +35,9 @@ def _axe_js() -> Path | None:
 
 @pytest.fixture(scope="module")
 def server(learn_app):
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(learn_app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    """The test app served by uvicorn on a free loopback port, in a thread."""
+    with served(learn_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +50,7 @@ def browser():
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_learn_pages_on_a_phone(server, browser, lang):
-    shots = _artifacts()
+    shots = artifacts("learn")
     axe = _axe_js()
     context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, bypass_csp=True)
     page = context.new_page()
@@ -115,7 +91,7 @@ def test_learn_pages_are_readable_without_javascript(server, browser):
     assert page.inner_text("h1") == "ماذا تقول الأدلة"
     assert page.locator("main section.option").count() >= 10
     assert page.locator("main section.option").first.is_visible()
-    page.screenshot(path=str(_artifacts() / "evidence-ar-nojs.png"))
+    page.screenshot(path=str(artifacts("learn") / "evidence-ar-nojs.png"))
     context.close()
 
 
@@ -125,7 +101,7 @@ def test_print_stylesheet_hides_navigation(server, browser):
     page.emulate_media(media="print")
     assert not page.locator("nav").is_visible()
     assert page.locator("main table").is_visible()
-    page.pdf(path=str(_artifacts() / "costs-en-print.pdf"))
+    page.pdf(path=str(artifacts("learn") / "costs-en-print.pdf"))
     page.close()
 
 
@@ -142,7 +118,7 @@ def test_pooled_evidence_with_forest_plot_in_arabic(server, browser, tmp_path, m
     page.evaluate(_LOAD_IMAGES)
     forest = page.locator("#opt-laser_exosomes img")
     assert forest.evaluate("i => i.complete && i.naturalWidth > 0")
-    page.locator("#opt-laser_exosomes").screenshot(path=str(_artifacts() / "evidence-ar-pooled.png"))
+    page.locator("#opt-laser_exosomes").screenshot(path=str(artifacts("learn") / "evidence-ar-pooled.png"))
     axe = _axe_js()
     if axe is not None:
         page.add_script_tag(path=str(axe))
