@@ -166,22 +166,31 @@ def _summaries_numpy(y: Array, v: Array, mask: NDArray[np.bool_], tau2: Array, c
 
 
 @numba.njit(cache=False, nogil=True)
-def _loglik_row(y, v, mask, t, reml):  # pragma: no cover - compiled
+def _pooled_row(y, v, mask, t):  # pragma: no cover - compiled
+    """Inverse-variance weights' sum, weighted mean and weighted residual sum of one row at tau² = t."""
     sw = 0.0
     swy = 0.0
-    logv = 0.0
     for j in range(y.shape[0]):
         if mask[j]:
             w = 1.0 / (v[j] + t)
             sw += w
             swy += w * y[j]
-            logv += np.log(v[j] + t)
     mu = swy / sw
     rss = 0.0
     for j in range(y.shape[0]):
         if mask[j]:
             r = y[j] - mu
             rss += r * r / (v[j] + t)
+    return sw, mu, rss
+
+
+@numba.njit(cache=False, nogil=True)
+def _loglik_row(y, v, mask, t, reml):  # pragma: no cover - compiled
+    sw, _, rss = _pooled_row(y, v, mask, t)
+    logv = 0.0
+    for j in range(y.shape[0]):
+        if mask[j]:
+            logv += np.log(v[j] + t)
     ll = -0.5 * (logv + rss)
     return ll - 0.5 * np.log(sw) if reml else ll
 
@@ -255,19 +264,7 @@ def _summaries_kernel(y, v, mask, code, tol, maxiter, out):  # pragma: no cover 
                 llt = _loglik_row(y[i], v[i], mask[i], t, code == 3)
                 if _loglik_row(y[i], v[i], mask[i], 0.0, code == 3) > llt:
                     t = 0.0
-        sw = 0.0
-        swy = 0.0
-        for j in range(k):
-            if mask[i, j]:
-                w = 1.0 / (v[i, j] + t)
-                sw += w
-                swy += w * y[i, j]
-        mu = swy / sw
-        rss = 0.0
-        for j in range(k):
-            if mask[i, j]:
-                r = y[i, j] - mu
-                rss += r * r / (v[i, j] + t)
+        sw, mu, rss = _pooled_row(y[i], v[i], mask[i], t)
         out[i, 0] = t
         out[i, 1] = 1.0 if ok else 0.0
         out[i, 2] = sw
