@@ -69,7 +69,8 @@ def test_erase_removes_records_files_and_personal_data(world, client, app):
     r = client.post(f"/api/patients/{pid}/erase", headers=world.headers("admin"))
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["records"] == {"patient": 1, **{k: len(v) for k, v in ids.items()}, "adverse_event": 0}
+    assert body["records"] == {"patient": 1, **{k: len(v) for k, v in ids.items()}, "adverse_event": 0,
+                               "treatment_plan": 0}
     assert body["files_deleted"] == 3 and not blob.exists()
     assert not sidecar.exists() and not maps_png.exists()
     assert client.get(f"/api/patients/{pid}", headers=world.headers()).status_code == 404

@@ -32,12 +32,13 @@ from scarwise.clinic.models import (
     FollowUp,
     Patient,
     Scan,
+    TreatmentPlan,
     TreatmentSession,
     utcnow,
 )
 
 #: the patient's records, children first (the deletion order)
-_CHILDREN = (FollowUp, AdverseEvent, TreatmentSession, Scan, Consent)
+_CHILDREN = (FollowUp, AdverseEvent, TreatmentSession, TreatmentPlan, Scan, Consent)
 _SQLITE_TRIGGERS = {
     verb: f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
           "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"

@@ -30,6 +30,7 @@ CONSENT_KINDS = ("treatment", "imaging", "research")
 SCAN_STATUSES = ("queued", "running", "done", "failed")
 CELL_SOURCES = ("autologous", "allogeneic", "none")
 FOLLOW_UP_MONTHS = (1, 3, 6, 12)
+PLAN_STATUSES = ("planned", "active", "completed", "cancelled")
 
 
 def utcnow() -> dt.datetime:
@@ -149,6 +150,30 @@ class TreatmentSession(Audited, Base):
     lot: Mapped[str] = mapped_column(String(64), index=True)
     injection_plan: Mapped[str] = mapped_column(Text, default="")
     cost_sar: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("treatment_plan.id", ondelete="SET NULL", name="fk_treatment_session_plan_id"), nullable=True,
+        index=True)
+
+
+class TreatmentPlan(Audited, Base):
+    """A course of treatment planned for a patient; sessions link to it (``TreatmentSession.plan_id``)."""
+
+    __tablename__ = "treatment_plan"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id", ondelete="CASCADE"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
+    protocol: Mapped[str] = mapped_column(String(120))  # a protocol name of scarwise.therapy
+    planned_sessions: Mapped[int] = mapped_column(Integer)
+    interval_days: Mapped[int] = mapped_column(Integer)
+    start_on: Mapped[dt.date] = mapped_column(Date)
+    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan.id", ondelete="SET NULL"), nullable=True)
+    target_scar_ids: Mapped[list[int] | None] = mapped_column(JSON, nullable=True)  # None: every scar of the scan
+    injection_plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # therapy.plan_injections
+    estimated_cost_sar: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class FollowUp(Audited, Base):
