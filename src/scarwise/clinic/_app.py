@@ -16,7 +16,7 @@ from scarwise.clinic._scans import BlobStore, fail_dead_scans
 from scarwise.clinic._security import Security
 from scarwise.clinic._settings import Settings
 from scarwise.clinic.learn import router as learn_router
-from scarwise.clinic.routes import auth, care, patients, report, rights, scans
+from scarwise.clinic.routes import auth, care, outcomes, patients, plans, report, rights, scans
 from scarwise.clinic.routes import capture as capture_routes
 from scarwise.core.errors import ScarwiseError
 
@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(_UploadLimit, max_bytes=int(settings.max_upload_mb * 2**20) + 2**20)
 
     api = APIRouter(prefix="/api")
-    for module in (auth, patients, scans, care, rights, report):
+    for module in (auth, patients, scans, care, rights, report, plans, outcomes):
         api.include_router(module.router)
     app.include_router(api)
 

@@ -177,6 +177,9 @@ def create_session(db: Session, *, patient: Patient, data: dict[str, Any]) -> Tr
             f"licence {practitioner.licence_number} of {practitioner.name} expired on "
             f"{practitioner.licence_expires.isoformat()}; renew it before recording sessions under it"
         )
+    from scarwise.clinic import _plans
+
+    plan = _plans.check_session_plan(db, patient=patient, plan_id=data["plan_id"]) if data.get("plan_id") else None
     session = TreatmentSession(clinic_id=patient.clinic_id, patient_id=patient.id, **data)
     db.add(session)
     db.flush()
@@ -184,6 +187,8 @@ def create_session(db: Session, *, patient: Patient, data: dict[str, Any]) -> Tr
         db.add(FollowUp(clinic_id=patient.clinic_id, patient_id=patient.id, session_id=session.id,
                         months=months, due_on=add_months(session.performed_on, months)))
     db.flush()
+    if plan is not None:
+        _plans.after_session(db, plan=plan)
     return session
 
 

@@ -145,6 +145,7 @@ class SessionCreate(Strict):
     lot: Text(64, 1)
     injection_plan: Text(5000) = ""
     cost_sar: Decimal = Field(default=Decimal("0"), ge=0, le=Decimal("9999999999.99"), decimal_places=2)
+    plan_id: int | None = Field(default=None, ge=1, le=2**31 - 1)  # the treatment plan it belongs to
 
 
 class SessionPublic(BaseModel):
@@ -160,6 +161,7 @@ class SessionPublic(BaseModel):
     lot: str
     injection_plan: str
     cost_sar: Decimal
+    plan_id: int | None = None
 
 
 class AdverseEventCreate(Strict):

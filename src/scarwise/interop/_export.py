@@ -19,7 +19,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scarwise.clinic import crud
-from scarwise.clinic.models import AdverseEvent, Clinic, FollowUp, Patient, Practitioner, Scan, TreatmentSession
+from scarwise.clinic.models import (
+    AdverseEvent,
+    Clinic,
+    FollowUp,
+    Patient,
+    Practitioner,
+    Scan,
+    TreatmentPlan,
+    TreatmentSession,
+)
 from scarwise.interop import _codes as C
 
 
@@ -101,13 +110,19 @@ def export_patient(db: Session, *, clinic_id: int, patient_id: int) -> dict:
                                .order_by(TreatmentSession.performed_on, TreatmentSession.id)))
     pract_urls: dict[int, str] = {}
     proc_urls: dict[int, str] = {}
+    plan_urls = {plan.id: b.add("plan", f"plan-{plan.id}", _treatment_plan(plan, sessions, pat, cond))
+                 for plan in db.scalars(select(TreatmentPlan).where(TreatmentPlan.patient_id == patient.id)
+                                        .order_by(TreatmentPlan.id))}
     for s in sessions:
         if s.practitioner_id not in pract_urls:
             p = db.get(Practitioner, s.practitioner_id)
             pract_urls[p.id] = b.add("practitioner", p.id, _practitioner(p))
         med = b.add("medication", s.id, {"resourceType": "Medication", "code": {"text": s.product},
                                          "batch": {"lotNumber": s.lot}})
-        proc_urls[s.id] = b.add("procedure", s.id, _procedure(s, pat, pract_urls[s.practitioner_id], med, cond, site))
+        proc = _procedure(s, pat, pract_urls[s.practitioner_id], med, cond, site)
+        if s.plan_id in plan_urls:
+            proc["basedOn"] = [_ref(plan_urls[s.plan_id])]
+        proc_urls[s.id] = b.add("procedure", s.id, proc)
     for s in sessions:
         fus = db.scalars(select(FollowUp).where(FollowUp.session_id == s.id).order_by(FollowUp.months))
         b.add("careplan", s.id, _careplan(s, list(fus), pat, cond, proc_urls[s.id]))
@@ -209,6 +224,33 @@ def _careplan(s: TreatmentSession, fus: list[FollowUp], pat: str, cond: str, pro
     return {"resourceType": "CarePlan", "identifier": _ident(s.clinic_id, "careplan", s.id), "status": "active",
             "intent": "plan", "title": "Follow-up schedule", "subject": _ref(pat), "addresses": [_ref(cond)],
             "supportingInfo": [_ref(proc)], "activity": acts}
+
+
+_PLAN_STATUS = {"planned": "active", "active": "active", "completed": "completed", "cancelled": "revoked"}
+
+
+def _treatment_plan(plan: TreatmentPlan, sessions: list[TreatmentSession], pat: str, cond: str) -> dict:
+    """A treatment plan as a CarePlan: one activity per planned session (completed as sessions are recorded)."""
+    from scarwise.clinic._plans import planned_dates
+
+    done = sum(1 for s in sessions if s.plan_id == plan.id)
+    dates = planned_dates(plan)
+    ext = [_ext(C.EXT_PROTOCOL, "String", plan.protocol), _ext(C.EXT_COST, "Decimal", float(plan.estimated_cost_sar))]
+    if plan.injection_plan:
+        ext.append(_ext(C.EXT_PLAN, "String", json.dumps(plan.injection_plan, separators=(",", ":"))))
+    acts = [{"detail": {"code": {"coding": [{"system": C.CS_PROCEDURE, "code": C.SESSION}], "text": plan.protocol},
+                        "status": "completed" if k < done else ("cancelled" if plan.status == "cancelled"
+                                                                else "scheduled"),
+                        "scheduledPeriod": {"start": day.isoformat()}}} for k, day in enumerate(dates)]
+    res = {"resourceType": "CarePlan", "extension": ext, "identifier": _ident(plan.clinic_id, "plan", plan.id),
+           "status": _PLAN_STATUS[plan.status], "intent": "plan", "title": f"Treatment plan: {plan.protocol}",
+           "description": f"{plan.planned_sessions} session(s) every {plan.interval_days} days",
+           "subject": _ref(pat), "period": {"start": dates[0].isoformat(), "end": dates[-1].isoformat()},
+           "created": plan.created_at.replace(microsecond=0).isoformat() + "+00:00", "addresses": [_ref(cond)],
+           "activity": acts}
+    if plan.notes:
+        res["note"] = [{"text": plan.notes}]
+    return res
 
 
 def _finite(value: Any) -> bool:
