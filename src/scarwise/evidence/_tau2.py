@@ -4,11 +4,13 @@ Every function takes effects ``y`` and sampling variances ``v`` of shape (m, k) 
 meta-analyses of up to k studies each — and a boolean ``mask`` (m, k) marking the studies present.
 The formulas follow Viechtbauer (2005) and metafor's ``rma.uni`` for the intercept-only model.
 REML and ML are solved by Fisher scoring twice: once in readable numpy (:func:`_fisher_numpy`),
-once inside a compiled numba loop (:func:`_summaries_kernel`) that also forms every weighted sum
-the pooled statistics need, for large inputs; a test keeps the two equal.
+once inside a compiled numba loop (:func:`pool_rows`) that goes on to every pooled statistic of a
+row in the same pass, for large inputs; tests keep the two equal.
 """
 
 from __future__ import annotations
+
+import math
 
 import numba
 import numpy as np
@@ -132,7 +134,9 @@ def _fisher_numpy(y: Array, v: Array, mask: NDArray[np.bool_], tau2: Array, *,
             adj = (score - sw) / s2
         new = np.maximum(0.0, tau2 + adj)
         done = np.abs(new - tau2) <= _TOL * (1.0 + tau2)
-        tau2 = np.where(active, new, tau2)
+        # a converged row keeps the point its last step was computed at (where the compiled kernel
+        # has every sum), unless that step lands on the boundary 0
+        tau2 = np.where(active & (~done | (new == 0.0)), new, tau2)
         active = active & ~done
         if not active.any():
             break
@@ -151,144 +155,210 @@ def _loglik(y: Array, v: Array, mask: NDArray[np.bool_], tau2: Array, reml: bool
     return ll - 0.5 * np.log(sw) if reml else ll
 
 
-#: Per-row summaries returned by :func:`row_summaries`, in column order.
-SUMMARY_FIELDS = ("tau2", "converged", "sw", "mu", "rss", "q", "s2")
+#: Per-analysis outputs of :func:`pool_rows`, in row order of its (len(POOL_FIELDS), m) result.
+POOL_FIELDS = ("k", "tau2", "converged", "estimate", "se", "ci_lb", "ci_ub", "stat", "p", "i2", "h2", "q",
+               "q_p", "pi_lb", "pi_ub")
 _KERNEL_CODES = {"FE": 0, "DL": 1, "ML": 2, "REML": 3}
+#: Reassociation lets LLVM vectorise the sums (numbers differ from sequential sums in the last bits only).
+_FAST = {"reassoc", "contract"}
+#: Closed-form chi-square tail in compiled code up to these df and x/2; beyond, the caller uses scipy.
+_CHI2_MAX_DF = 200
+_CHI2_MAX_HALF_X = 600.0
 
 
-def _summaries_numpy(y: Array, v: Array, mask: NDArray[np.bool_], tau2: Array, converged) -> Array:
-    w = mask / (v + tau2[:, None])
-    sw, mu, rss = _sums(y, w)                     # random-effects weights: total, mean, residual SS
-    w0 = mask / v
-    sw0, _, q = _sums(y, w0)                      # fixed-effect weights: Cochran's Q
-    s2 = (mask.sum(axis=-1) - 1) * sw0 / (sw0**2 - (w0 * w0).sum(axis=-1))   # typical within variance
-    return np.column_stack([tau2, converged, sw, mu, rss, q, s2])
+@numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
+def _pool_row(y, v, m, code, hksj, crit, tol, maxiter, out, i):  # pragma: no cover - compiled
+    """Pool row i: y, v (k,) with m None (all present) or a bool (k,) presence mask; fills out[:, i].
 
-
-@numba.njit(cache=False, nogil=True)
-def _pooled_row(y, v, mask, t):  # pragma: no cover - compiled
-    """Inverse-variance weights' sum, weighted mean and weighted residual sum of one row at tau² = t."""
-    sw = 0.0
-    swy = 0.0
-    for j in range(y.shape[0]):
-        if mask[j]:
-            w = 1.0 / (v[j] + t)
-            sw += w
-            swy += w * y[j]
-    mu = swy / sw
-    rss = 0.0
-    for j in range(y.shape[0]):
-        if mask[j]:
-            r = y[j] - mu
-            rss += r * r / (v[j] + t)
-    return sw, mu, rss
-
-
-@numba.njit(cache=False, nogil=True)
-def _loglik_row(y, v, mask, t, reml):  # pragma: no cover - compiled
-    sw, _, rss = _pooled_row(y, v, mask, t)
-    logv = 0.0
-    for j in range(y.shape[0]):
-        if mask[j]:
-            logv += np.log(v[j] + t)
-    ll = -0.5 * (logv + rss)
-    return ll - 0.5 * np.log(sw) if reml else ll
-
-
-@numba.njit(cache=False, nogil=True)
-def _summaries_kernel(y, v, mask, code, tol, maxiter, out):  # pragma: no cover - compiled
-    m, k = y.shape
-    for i in range(m):
-        n = 0
-        sw0 = 0.0
-        sw0y = 0.0
-        sw0sq = 0.0
-        for j in range(k):
-            if mask[i, j]:
-                w = 1.0 / v[i, j]
-                n += 1
-                sw0 += w
-                sw0y += w * y[i, j]
-                sw0sq += w * w
-        mu0 = sw0y / sw0
-        q = 0.0
-        for j in range(k):
-            if mask[i, j]:
-                r = y[i, j] - mu0
-                q += r * r / v[i, j]
-        t = 0.0
-        ok = True
-        if code >= 1:
-            c = sw0 - sw0sq / sw0
-            t = max(0.0, (q - (n - 1)) / c) if c > 0 else 0.0
-        if code >= 2:
-            ok = False
-            for _ in range(maxiter):
-                sw = 0.0
-                swy = 0.0
-                for j in range(k):
-                    if mask[i, j]:
-                        w = 1.0 / (v[i, j] + t)
-                        sw += w
-                        swy += w * y[i, j]
-                mu = swy / sw
-                s2 = 0.0
-                s3 = 0.0
-                score = 0.0
-                s3r2 = 0.0
-                s2r = 0.0
-                for j in range(k):
-                    if mask[i, j]:
-                        w = 1.0 / (v[i, j] + t)
-                        w2 = w * w
-                        r = y[i, j] - mu
-                        s2 += w2
-                        s3 += w2 * w
-                        score += w2 * r * r
-                        s3r2 += w2 * w * r * r
-                        s2r += w2 * r
-                if code == 3:
-                    grad = score - (sw - s2 / sw)
-                    trpp = s2 - 2.0 * s3 / sw + (s2 / sw) ** 2
-                    obs = s3r2 - s2r * s2r / sw - 0.5 * trpp
-                    adj = 0.5 * grad / obs if obs > 0 else grad / trpp
-                else:
-                    adj = (score - sw) / s2
-                new = max(0.0, t + adj)
-                if abs(new - t) <= tol * (1.0 + t):
-                    t = new
-                    ok = True
-                    break
-                t = new
-            if t > 0.0:   # keep the boundary if its likelihood is higher (see _fisher_numpy)
-                llt = _loglik_row(y[i], v[i], mask[i], t, code == 3)
-                if _loglik_row(y[i], v[i], mask[i], 0.0, code == 3) > llt:
-                    t = 0.0
-        sw, mu, rss = _pooled_row(y[i], v[i], mask[i], t)
-        out[i, 0] = t
-        out[i, 1] = 1.0 if ok else 0.0
-        out[i, 2] = sw
-        out[i, 3] = mu
-        out[i, 4] = rss
-        out[i, 5] = q
-        out[i, 6] = (n - 1) * sw0 / (sw0 * sw0 - sw0sq)
-
-
-def row_summaries(y: Array, v: Array, mask: NDArray[np.bool_], method: str, *, backend: str = "auto") -> Array:
-    """tau² and the weighted sums every pooled statistic needs, one row per analysis: (m, 7).
-
-    Columns are :data:`SUMMARY_FIELDS`. FE, DL, ML and REML run in one compiled pass per row
-    when ``backend`` is "numba" (or "auto" above :data:`NUMBA_MIN_CELLS` cells); the other
-    estimators, and small inputs, use numpy.
+    One pass for the fixed-effect sums, one for Q, then one per Fisher-scoring step: every sum is
+    taken about the fixed-effect mean ``c``, so that the mean, score and information of a step
+    come from one pass (squares expanded about a nearby centre, without cancellation). The
+    estimate is the point of the last step, whose sums give every statistic.
     """
-    use_numba = backend == "numba" or (backend == "auto" and y.size >= NUMBA_MIN_CELLS)
-    if use_numba and method in _KERNEL_CODES:
-        out = np.empty((y.shape[0], len(SUMMARY_FIELDS)))
-        _summaries_kernel(np.ascontiguousarray(y), np.ascontiguousarray(v), np.ascontiguousarray(mask),
-                          _KERNEL_CODES[method], _TOL, _MAXITER, out)
-        return out
-    tau2, converged = estimate_tau2(y, v, mask, method)
-    return _summaries_numpy(y, v, mask, tau2, converged)
+    k = y.shape[0]
+    n = 0.0
+    sw0 = 0.0
+    swy = 0.0
+    sw0sq = 0.0
+    for j in range(k):
+        w = (1.0 if m is None else 1.0 * m[j]) / v[j]
+        n += 1.0 if m is None else 1.0 * m[j]
+        sw0 += w
+        swy += w * y[j]
+        sw0sq += w * w
+    c = swy / sw0
+    q = 0.0
+    for j in range(k):
+        d = y[j] - c
+        q += (d * d if m is None else m[j] * d * d) / v[j]
+    t = 0.0
+    ok = True
+    sw, e, rss = sw0, 0.0, q     # sum of weights, mean - c and residual sum at tau² = t
+    if code >= 1:
+        den = sw0 - sw0sq / sw0
+        t = max(0.0, (q - (n - 1.0)) / den) if den > 0 else 0.0
+    if code >= 2:
+        ok = False
+        for _ in range(maxiter):
+            sw = 0.0
+            s1 = 0.0
+            a1 = 0.0
+            s2 = 0.0
+            s3 = 0.0
+            b2 = 0.0
+            a2 = 0.0
+            b3 = 0.0
+            a3 = 0.0
+            for j in range(k):
+                w = (1.0 if m is None else 1.0 * m[j]) / (v[j] + t)
+                d = y[j] - c
+                w2 = w * w
+                w3 = w2 * w
+                sw += w
+                s1 += w * d
+                a1 += w * d * d
+                s2 += w2
+                s3 += w3
+                b2 += w2 * d
+                a2 += w2 * d * d
+                b3 += w3 * d
+                a3 += w3 * d * d
+            e = s1 / sw   # random-effects mean minus c; residuals r = d - e
+            rss = a1 - e * s1
+            score = a2 - 2.0 * e * b2 + e * e * s2     # sum w² r²
+            if code == 3:   # REML: see _fisher_numpy
+                grad = score - (sw - s2 / sw)
+                trpp = s2 - 2.0 * s3 / sw + (s2 / sw) ** 2
+                s2r = b2 - e * s2                     # sum w² r
+                obs = (a3 - 2.0 * e * b3 + e * e * s3) - s2r * s2r / sw - 0.5 * trpp
+                adj = 0.5 * grad / obs if obs > 0 else grad / trpp
+            else:
+                adj = (score - sw) / s2
+            new = max(0.0, t + adj)
+            if abs(new - t) <= tol * (1.0 + t):
+                ok = True
+                if new == 0.0:   # the step lands on the boundary: report it exactly
+                    t, sw, e, rss = 0.0, sw0, 0.0, q
+                break
+            t = new
+    if t > 0.0 and (code == 1 or not ok):   # DL, or a solver stopped without converging: sums at t
+        sw = 0.0
+        s1 = 0.0
+        a1 = 0.0
+        for j in range(k):
+            w = (1.0 if m is None else 1.0 * m[j]) / (v[j] + t)
+            d = y[j] - c
+            sw += w
+            s1 += w * d
+            a1 += w * d * d
+        e = s1 / sw
+        rss = a1 - e * s1
+    if code >= 2 and t > 0.0 and _boundary_is_higher(y, v, m, t, sw, rss, sw0, q, code == 3):
+        t, sw, e, rss = 0.0, sw0, 0.0, q
+    mu = c + e
+    df = n - 1.0
+    se = np.sqrt(rss / df / sw) if hksj else np.sqrt(1.0 / sw)
+    stat = mu / se
+    s2typ = df * sw0 / (sw0 * sw0 - sw0sq)
+    if code == 0:
+        i2 = 100.0 * max(0.0, (q - df) / q) if q > 0 else 0.0
+        h2 = q / df
+    else:
+        i2 = 100.0 * t / (t + s2typ)
+        h2 = (t + s2typ) / s2typ
+    half_pi = crit * np.sqrt(se * se + t)
+    out[0, i] = n
+    out[1, i] = t
+    out[2, i] = 1.0 if ok else 0.0
+    out[3, i] = mu
+    out[4, i] = se
+    out[5, i] = mu - crit * se
+    out[6, i] = mu + crit * se
+    out[7, i] = stat
+    out[8, i] = np.nan if hksj else math.erfc(abs(stat) / math.sqrt(2.0))   # 2·Φ(-|z|)
+    out[9, i] = i2
+    out[10, i] = h2
+    out[11, i] = q
+    out[12, i] = _chi2_sf(int(df), q)
+    out[13, i] = mu - half_pi
+    out[14, i] = mu + half_pi
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
+def _boundary_is_higher(y, v, m, t, sw, rss, sw0, q, reml):  # pragma: no cover - compiled
+    """Whether the (restricted) likelihood at tau² = 0 exceeds its value at t (see _fisher_numpy).
+
+    The log-determinant difference sum(log(1 + t/v)) is taken as the log of products of 32
+    factors (each ≥ 1), one log per factor only where such a product would overflow.
+    """
+    k = y.shape[0]
+    logdet = 0.0
+    for start in range(0, k, 32):
+        stop = min(start + 32, k)
+        p = 1.0
+        for j in range(start, stop):
+            p *= 1.0 + (t if m is None else t * m[j]) / v[j]
+        if p < 1e300:
+            logdet += math.log(p)
+        else:
+            for j in range(start, stop):
+                logdet += math.log1p((t if m is None else t * m[j]) / v[j])
+    diff = logdet + rss - q   # -2 (loglik(t) - loglik(0))
+    if reml:
+        diff += math.log(sw) - math.log(sw0)
+    return diff > 0.0
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _chi2_sf(df, x):  # pragma: no cover - compiled
+    """P(chi²_df > x) for integer df ≥ 1 by its finite series (Abramowitz & Stegun 26.4.4-5).
+
+    NaN beyond :data:`_CHI2_MAX_DF` or x/2 > :data:`_CHI2_MAX_HALF_X`, where the caller uses scipy.
+    """
+    h = 0.5 * x
+    if df < 1 or df > _CHI2_MAX_DF or not 0.0 <= h <= _CHI2_MAX_HALF_X:
+        return np.nan
+    total = 0.0
+    if df % 2 == 0:          # exp(-h) sum_{i < df/2} h^i / i!
+        term = 1.0
+        for i in range(df // 2):
+            total += term
+            term *= h / (i + 1)
+        return math.exp(-h) * total
+    term = 2.0 * math.sqrt(h / math.pi)   # erfc(sqrt h) + exp(-h) sum_{i=1}^{(df-1)/2} h^(i-1/2) / Γ(i+1/2)
+    for i in range(1, (df - 1) // 2 + 1):
+        total += term
+        term *= h / (i + 0.5)
+    return math.erfc(math.sqrt(h)) + math.exp(-h) * total
+
+
+@numba.njit(cache=True, nogil=True)
+def _pool_kernel(y, v, mask, code, hksj, crit, tol, maxiter, out):  # pragma: no cover - compiled
+    for i in range(y.shape[0]):
+        if mask is None:
+            _pool_row(y[i], v[i], None, code, hksj, crit[i], tol, maxiter, out, i)
+        else:
+            _pool_row(y[i], v[i], mask[i], code, hksj, crit[i], tol, maxiter, out, i)
+
+
+def pool_rows(y: Array, v: Array, mask: NDArray[np.bool_] | None, method: str, *, hksj: bool,
+              crit: Array) -> Array:
+    """Compiled pooling of each row of (m, k) ``y``, ``v``: the fields :data:`POOL_FIELDS`, (14, m).
+
+    ``method`` is one of :data:`KERNEL_METHODS`; ``mask`` None means every study is present (masked-out
+    cells must hold a finite ``y`` and a positive ``v``); ``crit`` (m,) is the critical value of each
+    row's CI and prediction interval. Left NaN for the caller: the p-values under ``hksj``
+    (Student-t tails are not available in compiled code) and ``q_p`` outside the closed form.
+    """
+    out = np.empty((len(POOL_FIELDS), y.shape[0]))
+    _pool_kernel(np.ascontiguousarray(y), np.ascontiguousarray(v),
+                 None if mask is None else np.ascontiguousarray(mask), _KERNEL_CODES[method], bool(hksj),
+                 np.ascontiguousarray(crit, dtype=np.float64), _TOL, _MAXITER, out)
+    return out
+
+
+#: Estimators solved by the compiled kernel (the others are closed forms or PM's root, in numpy).
+KERNEL_METHODS = tuple(_KERNEL_CODES)
 
 
 def estimate_tau2(y: Array, v: Array, mask: NDArray[np.bool_], method: str) -> tuple[Array, NDArray[np.bool_]]:
