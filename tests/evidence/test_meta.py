@@ -125,6 +125,82 @@ def test_numba_and_numpy_backends_agree(method):
     assert a.converged.all() and b.converged.all()
 
 
+FIELDS = ["k", "tau2", "estimate", "se", "ci_lb", "ci_ub", "stat", "p", "i2", "h2", "q", "q_p", "pi_lb", "pi_ub"]
+
+
+@pytest.mark.parametrize("method", ["FE", "DL", "ML", "REML"])
+@pytest.mark.parametrize("hksj", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+def test_compiled_pass_matches_numpy_in_every_field(method, hksj, masked):
+    rng = np.random.default_rng(3)
+    v = rng.uniform(0.005, 0.4, (40, 15))
+    y = rng.normal(0.2, np.sqrt(v + rng.choice([0.0, 0.02, 0.3], (40, 1))))
+    mask = rng.random(y.shape) > 0.3 if masked else None
+    if masked:
+        mask[:, :2] = True
+        y[~mask] = np.nan      # masked-out cells are never read
+    a = pool_many(y, v, mask=mask, method=method, hksj=hksj, ci_level=0.9, backend="numpy")
+    b = pool_many(y, v, mask=mask, method=method, hksj=hksj, ci_level=0.9, backend="numba")
+    for key in FIELDS:
+        np.testing.assert_allclose(getattr(b, key), getattr(a, key), rtol=1e-9, atol=1e-12, err_msg=key)
+    np.testing.assert_array_equal(a.converged, b.converged)
+    assert b.k.dtype == np.int64 and b.converged.dtype == bool
+    if method != "FE":   # both the boundary and interior estimates are exercised
+        assert (b.tau2 == 0).any() and (b.tau2 > 0).any()
+
+
+def test_compiled_q_p_matches_scipy_beyond_its_closed_form():
+    from scipy import special
+
+    rng = np.random.default_rng(4)
+    v = rng.uniform(0.01, 0.5, (3, 300))
+    y = rng.normal(0.0, np.sqrt(v + 0.2 * np.array([[0.0], [0.1], [3.0]])))   # Q from ~df to ~1e4
+    b = pool_many(y, v, method="DL", backend="numba")
+    np.testing.assert_allclose(b.q_p, special.chdtrc(299, b.q), rtol=1e-12, atol=1e-300)
+    from scarwise.evidence._tau2 import _chi2_sf
+
+    x = np.concatenate([[0.0], np.geomspace(1e-3, 1199.0, 60)])
+    for df in (1, 2, 3, 4, 19, 20, 99, 199, 200):
+        got = np.array([_chi2_sf(df, xi) for xi in x])
+        np.testing.assert_allclose(got, special.chdtrc(df, x), rtol=1e-12, atol=1e-300, err_msg=str(df))
+    assert np.isnan(_chi2_sf(201, 10.0)) and np.isnan(_chi2_sf(5, 1201.0))
+
+
+def test_compiled_boundary_check_survives_huge_variance_ratios():
+    # tau²/v ≈ 1e12 for 40 studies: products of 32 factors overflow, so logs are taken one by one
+    rng = np.random.default_rng(5)
+    v = np.r_[np.full(40, 1e-12), rng.uniform(0.5, 1.0, 10)]
+    y = rng.normal(0.0, 1.0, v.size)
+    for method in ("ML", "REML"):
+        a = pool_many(y[None], v[None], method=method, backend="numpy")
+        b = pool_many(y[None], v[None], method=method, backend="numba")
+        assert b.tau2[0] > 0.1
+        np.testing.assert_allclose(b.tau2, a.tau2, rtol=1e-9)
+        np.testing.assert_allclose(b.estimate, a.estimate, rtol=1e-9)
+
+
+def test_batch_input_checks():
+    y = np.zeros((3, 4))
+    with pytest.raises(InvalidParameterError, match="mask"):
+        pool_many(y, y + 1, mask=np.ones((2, 4), bool))
+    with pytest.raises(InvalidParameterError, match="backend"):
+        pool_many(y, y + 1, backend="gpu")
+    for backend in ("numpy", "numba"):
+        with pytest.raises(InvalidParameterError, match="finite"):
+            pool_many(np.where(np.eye(3, 4) > 0, np.inf, 0.0), y + 1, backend=backend)
+        with pytest.raises(InvalidParameterError, match="> 0"):
+            pool_many(y, np.where(np.eye(3, 4) > 0, -1.0, 1.0), backend=backend)
+        with pytest.raises(InvalidParameterError, match="rescale"):
+            pool_many(y + 1e101, y + 1, backend=backend)
+        with pytest.raises(InvalidParameterError, match="at least 2"):
+            pool_many(y, y + 1, mask=np.eye(3, 4) > 0, backend=backend)
+    rng = np.random.default_rng(6)
+    v = rng.uniform(0.1, 0.3, (4, 6))
+    y = rng.normal(0.0, 0.5, (4, 6))
+    full = pool_many(y, v, mask=np.ones_like(y, bool), backend="numba")
+    assert np.array_equal(full.tau2, pool_many(y, v, backend="numba").tau2)
+
+
 def test_batch_equals_single_analyses():
     rng = np.random.default_rng(2)
     v = rng.uniform(0.02, 0.3, (5, 8))

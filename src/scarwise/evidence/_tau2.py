@@ -224,7 +224,7 @@ def _pool_row(y, v, m, code, hksj, crit, tol, maxiter, out, i):  # pragma: no co
                 b3 += w3 * d
                 a3 += w3 * d * d
             e = s1 / sw   # random-effects mean minus c; residuals r = d - e
-            rss = a1 - e * s1
+            rss = max(0.0, a1 - e * s1)
             score = a2 - 2.0 * e * b2 + e * e * s2     # sum w² r²
             if code == 3:   # REML: see _fisher_numpy
                 grad = score - (sw - s2 / sw)
@@ -252,7 +252,7 @@ def _pool_row(y, v, m, code, hksj, crit, tol, maxiter, out, i):  # pragma: no co
             s1 += w * d
             a1 += w * d * d
         e = s1 / sw
-        rss = a1 - e * s1
+        rss = max(0.0, a1 - e * s1)
     if code >= 2 and t > 0.0 and _boundary_is_higher(y, v, m, t, sw, rss, sw0, q, code == 3):
         t, sw, e, rss = 0.0, sw0, 0.0, q
     mu = c + e
