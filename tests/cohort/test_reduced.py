@@ -47,19 +47,53 @@ def test_region_wide_device_matches_full_model(region, name):
     assert (full_v[:, -1] < full_v[:, 0]).all()
 
 
-@pytest.mark.parametrize("name, tol_points", [("subcision", 2.0), ("adsc", 3.0), ("prp", 40.0)])
-def test_scar_confined_protocols_within_documented_error(region, name, tol_points):
-    # Scar-confined sources: escape corrected by the steady-state disc retention; measured error
-    # (improvement, percentage points at 90 days): subcision ~1.5, adsc ~1.5; prp 14-35 points too LOW
-    # (fast-spreading agent; the linear retention ignores saturation of s(c); documented in _reduced).
+@pytest.fixture(scope="module")
+def open_region():
+    # the same three scars 12-13 mm apart on a 24 mm region: each scar's agent and factor spread
+    # (<= 1.5 mm) stay clear of the edges and of the other scars, as the reduction assumes
+    return synthetic_region(n=96, dx_mm=0.25)
+
+
+_CACHE: dict = {}
+
+
+def _improvements(region, name):
+    key = (region.grid.nx, name)
+    if key not in _CACHE:
+        _CACHE[key] = _run_both(region, name)
+    return _CACHE[key]
+
+
+def _run_both(region, name):
     prot = get_protocol(name)
-    full = simulate_protocol(region, prot, days=DAYS, backend="numpy", dt_days=0.1)
+    full = simulate_protocol(region, prot, days=DAYS, backend="numba", dt_days=0.1)
     full_v = np.array([s.volume_mm3 for s in full.scars])
     red = _reduced_volumes(region, prot, n_levels=4)
-    imp_full = 100 * (1 - full_v[:, -1] / full_v[:, 0])
-    imp_red = 100 * (1 - red[:, -1] / red[:, 0])
-    assert np.abs(imp_red - imp_full).max() < tol_points
+    return 100 * (1 - full_v[:, -1] / full_v[:, 0]), 100 * (1 - red[:, -1] / red[:, 0])
+
+
+# Measured error of the reduced model (improvement at 90 days, percentage points; scars icepick, boxcar,
+# rolling): subcision 0.6/0.0/1.0, adsc 1.0/0.8/1.4, prp 5.4 low/0.5/1.0, fractional_co2+prp 3.5 low/1.4/4.0.
+@pytest.mark.parametrize("name, tol_points", [("subcision", 1.5), ("adsc", 1.5), ("prp", 6.0),
+                                              ("fractional_co2+prp", 5.0)])
+def test_scar_confined_protocols_within_documented_error(open_region, name, tol_points):
+    imp_full, imp_red = _improvements(open_region, name)
+    assert np.abs(imp_red - imp_full).max() < tol_points, (imp_full, imp_red)
     assert (imp_red > 0).all()
+    if name == "prp":  # boxcar and rolling close; the small icepick cone under-predicted (conservative)
+        assert np.abs(imp_red[1:] - imp_full[1:]).max() < 2.0
+        assert imp_red[0] < imp_full[0]
+
+
+def test_prp_gap_on_a_small_closed_region_is_the_region_not_the_reduction(region, open_region):
+    # On the 6.4 mm region the no-flux edges keep all injected PRP and the scars (3 mm apart) share it:
+    # the full model's icepick improvement is several times its open-skin value, while the reduced model
+    # (isolated scars) gives the same on both. That geometry, not a wrong rate, was the 14-35 point gap.
+    small_full, small_red = _improvements(region, "prp")
+    open_full, open_red = _improvements(open_region, "prp")
+    assert small_full[0] > 3 * open_full[0]
+    assert abs(small_red[0] - open_red[0]) < 1.5
+    assert (small_full - small_red).max() > 14.0 and (open_full - open_red).max() < 6.0
 
 
 def test_untreated_course_is_flat():

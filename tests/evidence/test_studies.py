@@ -121,3 +121,29 @@ def test_pooling_rules(tmp_path):
     wider = pool_evidence(table, treatment="prp", outcome="goodman_baron", include_unverified=True)
     assert wider.result.k == 3
     assert np.isfinite(wider.result.tau2)
+
+
+def test_effects_derived_by_assumption_recompute_and_are_flagged():
+    # SE from an exact p (park2019), from a p bound (kwon2020, conservative) and from 95% CIs with an
+    # assumed within-person correlation (alam2014): Cochrane Handbook 6.5.2.3; recomputed here independently
+    from scipy import stats
+
+    by_id = {s.id: s for s in load_studies().studies}
+    park, kwon, alam = by_id["park2019"], by_id["kwon2020"], by_id["alam2014"]
+    assert "-23.5% (CM) vs -15.0% (control), p = .143" in park.reported
+    assert park.yi == pytest.approx(23.5 - 15.0)
+    assert np.sqrt(park.vi) == pytest.approx(8.5 / stats.t.isf(0.143 / 2, 14), rel=1e-6)
+    assert "32.5% (exosome side) vs 19.9% (control side), p < 0.01" in kwon.reported
+    assert kwon.yi == pytest.approx(12.6) and np.sqrt(kwon.vi) == pytest.approx(12.6 / stats.t.isf(0.005, 24), rel=1e-6)
+    assert "3.4 (95% CI 0.2-6.5" in alam.reported and "0.4 (P > .99) at 6 months" in alam.reported
+    t = stats.t.ppf(0.975, 14)
+    se1, se2 = (6.5 - 0.2) / (2 * t), (3.5 + 2.3) / (2 * t)
+    assert alam.yi == pytest.approx(3.0) and alam.vi == pytest.approx(se1**2 + se2**2 - se1 * se2, rel=1e-6)
+    for s in (park, kwon, alam, by_id["sharma_jpad"]):
+        assert s.effect_measure == "MD_PAIRED" and s.effect_source == "derived_by_assumption"
+        assert "ASSUMED" in s.effect_note
+    assert by_id["lee2002"].effect_source == "reported_data"
+    assert all(s.effect_source is not None for s in by_id.values() if s.effect_measure is not None)
+    with pytest.raises(InvalidFileError, match="field 'effect_source'"):
+        parse_studies(HEADER + ",effect_source\nx1,A,2020,J,RCT,10,prp,none,ecca,true,MD,0.1,0.2,n,guessed\n",
+                      source="x")

@@ -18,12 +18,18 @@ Remaining volume = sum_k A_k max(d_k - L_k - M_k, 0). This is exact (up to time 
 device-only protocols over the whole region; for agents confined to the scar it ignores the
 factor (and agent) that diffuses out of the footprint. That loss is put back as a steady-state
 retention fraction on the scar-confined sources (:func:`retention_fraction`, for the agent's and
-the factor's spread lengths). Measured against the full model (``tests/cohort/test_reduced.py``,
-synthetic region, 90 days): region-wide devices agree to 1% of volume; subcision and ADSC to about
-1.5 percentage points of improvement; fast-spreading agents (PRP, diffusivity 0.43 mm^2/day) are
-under-predicted by 14-35 points, most on icepick scars, because the linear retention ignores the
-saturation of the factor's effect. Predictions for such protocols are conservative, and calibration
-(a potency multiplier per patient) is where that bias would be absorbed.
+the factor's spread lengths). Measured against the full model (``tests/cohort/test_reduced.py``, 90 days,
+the three analytic scars of ``synthetic_region`` 12-13 mm apart on a 24 mm region): region-wide devices
+agree to 1% of volume; subcision and ADSC to about 1.5 percentage points of improvement; PRP (agent spread
+length sqrt(D_a / k_a) = 1.5 mm) to about 1 point on boxcar and rolling scars and about 5 points too low on
+the 0.8 mm icepick cone, combined with a device to about 4 points. On the small 6.4 mm test region used
+before, PRP looked 14-35 points too low: that region's no-flux edges keep all the injected agent and its
+scars are 3 mm apart, so each scar also receives its neighbours' agent. The reduced model treats every scar
+as isolated in open skin; agent shared between densely packed scars (a mechanism the full model has and
+this reduction lacks) makes it conservative for injected agents where scars are closer than ~3 mm.
+Tried and rejected (measured, same test): retention averaged per depth-level annulus (improves ADSC, makes
+PRP on rolling scars 5-8 points too high) and the exact linear retention of the agent-then-factor chain
+(``(l_a^2 R_a - l_c^2 R_c) / (l_a^2 - l_c^2)``; about 10 points too high on PRP because s(c) saturates).
 Time stepping: Heun (RK2), fixed step ``dt_days`` (0.1 day), compiled with numba.
 """
 

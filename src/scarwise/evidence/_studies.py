@@ -30,7 +30,9 @@ EFFECT_MEASURES = ("MD", "SMD", "RR", "OR", "ROM", "MD_PAIRED", "SMD_PAIRED", "G
 COLUMNS = ("id", "first_author", "authors", "year", "journal", "citation", "doi", "pmid", "design", "n", "arms",
            "treatments", "comparator", "sessions", "follow_up", "outcome_scale", "outcome", "reported",
            "adverse_events", "risk_of_bias", "funding", "verified", "verification", "effect_measure", "yi", "vi",
-           "effect_note")
+           "effect_note", "effect_source")
+#: How an effect was obtained: from reported arm data, or with an assumption named in ``effect_note``.
+EFFECT_SOURCES = ("reported_data", "derived_by_assumption")
 _REQUIRED = ("id", "first_author", "journal", "design", "treatments", "comparator", "outcome_scale", "verified")
 #: Date of the last curation of the packaged table; the version adds a hash of all rows loaded.
 CURATED = "2026.11.25"
@@ -68,6 +70,7 @@ class Study:
     yi: float | None
     vi: float | None
     effect_note: str | None
+    effect_source: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -161,6 +164,8 @@ def _parse_row(raw: dict[str, str | None], where: str) -> Study:
             raise fail("effect_note", "say how yi and vi were derived (and every assumption)")
     elif yi is not None or vi is not None:
         raise fail("effect_measure", "is required when yi/vi are given")
+    if opt["effect_source"] is not None and opt["effect_source"] not in EFFECT_SOURCES:
+        raise fail("effect_source", f"{opt['effect_source']!r} unknown; choose one of {', '.join(EFFECT_SOURCES)}")
     return Study(id=cells["id"], first_author=cells["first_author"], authors=opt["authors"],
                  year=integer("year", 1900, 2100), journal=cells["journal"], citation=opt["citation"],
                  doi=opt["doi"], pmid=opt["pmid"], design=cells["design"], n=integer("n", 1, 10_000_000),
@@ -169,7 +174,7 @@ def _parse_row(raw: dict[str, str | None], where: str) -> Study:
                  reported=opt["reported"], adverse_events=opt["adverse_events"], risk_of_bias=opt["risk_of_bias"],
                  funding=opt["funding"], verified=cells["verified"].lower() == "true",
                  verification=opt["verification"], effect_measure=measure, yi=yi, vi=vi,
-                 effect_note=opt["effect_note"])
+                 effect_note=opt["effect_note"], effect_source=opt["effect_source"])
 
 
 def parse_studies(text: str, *, source: str) -> tuple[Study, ...]:
