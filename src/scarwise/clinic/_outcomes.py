@@ -146,13 +146,24 @@ def matched_outcomes(scans: Sequence[Scan], *, blobs: BlobStore, settings: Setti
 
 def plot_outcomes(out: MatchedOutcomes, *, fmt: str = "png", gettext: Callable[[str], str] = str) -> bytes:
     """Per-scar volume and depth (one line per baseline scar) and the totals per visit, as PNG or SVG."""
+    import matplotlib.pyplot as plt
+
+    if fmt not in ("png", "svg"):
+        raise InvalidParameterError(f"chart format must be png or svg, got {fmt!r}")
+    fig = outcome_figure(out, gettext=gettext)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def outcome_figure(out: MatchedOutcomes, *, gettext: Callable[[str], str] = str) -> Any:
+    """The matplotlib figure: volume and depth per baseline scar (top), total volume and grade (bottom)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    if fmt not in ("png", "svg"):
-        raise InvalidParameterError(f"chart format must be png or svg, got {fmt!r}")
     days = [v.visit_on for v in out.visits]
     x = list(range(len(days)))
     fig, axes = plt.subplots(2, 2, figsize=(10, 7), dpi=100)
@@ -187,10 +198,7 @@ def plot_outcomes(out: MatchedOutcomes, *, fmt: str = "png", gettext: Callable[[
     if out.lines and len(out.lines) <= 20:
         axes[0, 0].legend(fontsize=7, ncol=2, title=gettext("baseline scar"), title_fontsize=7)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt)
-    plt.close(fig)
-    return buf.getvalue()
+    return fig
 
 
 def data_uri(png: bytes) -> str:

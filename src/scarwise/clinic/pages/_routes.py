@@ -15,6 +15,8 @@ from scarwise.clinic._errors import AuthenticationError, RateLimitedError
 from scarwise.clinic._scans import supported_suffixes
 from scarwise.clinic.deps import SESSION_COOKIE, Admin, Clinician, CurrentUser, DbSession, PatientDep, ScanDep
 from scarwise.clinic.models import Patient, TreatmentSession, User
+from scarwise.clinic.pages._plans import plan_context
+from scarwise.clinic.pages._plans import router as plans_router
 from scarwise.clinic.pages._render import check_csrf, redirect, render, validate
 from scarwise.clinic.pages._report import router as report_router
 from scarwise.clinic.routes.scans import fresh_status, queue_measurement, store_scan
@@ -35,6 +37,7 @@ Csrf = Annotated[str, Form()]
 def mount(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(report_router)
+    app.include_router(plans_router)  # treatment plans, outcomes by matched scar
 
 
 @router.get("/")
@@ -86,11 +89,12 @@ def logout_everywhere(request: Request, csrf: Csrf, user: CurrentUser, db: DbSes
 
 # -- patients ---------------------------------------------------------------------------
 @router.get("/patients", response_class=HTMLResponse)
-def patients_page(request: Request, user: CurrentUser, db: DbSession, q: Annotated[str, Query(max_length=200)] = "",
-                  page: Annotated[int, Query(ge=1, le=10**6)] = 1) -> Response:
+async def patients_page(request: Request, user: CurrentUser, q: Annotated[str, Query(max_length=200)] = "",
+                        page: Annotated[int, Query(ge=1, le=10**6)] = 1) -> Response:
     size = request.app.state.settings.page_size
-    items, total = crud.list_patients(db, clinic_id=user.clinic_id, q=q.replace("\x00", ""),
-                                      offset=(page - 1) * size, limit=size)
+    with request.app.state.read_sessions() as reader:  # a short read on the event loop, no thread hop
+        items, total = crud.list_patients(reader, clinic_id=user.clinic_id, q=q.replace("\x00", ""),
+                                          offset=(page - 1) * size, limit=size)
     return render(request, "patients.html", {"patients": items, "total": total, "q": q, "page": page,
                                              "pages": max(1, math.ceil(total / size))}, user=user)
 
@@ -146,7 +150,7 @@ def patient_page(request: Request, patient: PatientDep, user: CurrentUser, db: D
         "practitioner_names": {p.id: p.name for p in practitioners},
         "session_lots": {s.id: s.lot for s in sessions}, "today": today.isoformat(),
         "adverse_events": crud.list_adverse_events(db, clinic_id=user.clinic_id, patient_id=patient.id),
-        "outcomes": _outcomes(scans)}, user=user)
+        "outcomes": _outcomes(scans), **plan_context(db, patient)}, user=user)
 
 
 @router.post("/patients/{patient_id}/edit")
@@ -226,11 +230,13 @@ def add_session(request: Request, patient: PatientDep, _user: Clinician, db: DbS
                 practitioner_id: Annotated[str, Form()], performed_on: Annotated[str, Form()],
                 product: Annotated[str, Form()], lot: Annotated[str, Form()], protocol: Annotated[str, Form()] = "",
                 cell_source: Annotated[str, Form()] = "none", dose: Annotated[str, Form()] = "",
-                injection_plan: Annotated[str, Form()] = "", cost_sar: Annotated[str, Form()] = "0") -> Response:
+                injection_plan: Annotated[str, Form()] = "", cost_sar: Annotated[str, Form()] = "0",
+                plan_id: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf)
     body = validate(SessionCreate, {"practitioner_id": practitioner_id, "performed_on": performed_on,
                                     "product": product, "lot": lot, "protocol": protocol, "cell_source": cell_source,
-                                    "dose": dose, "injection_plan": injection_plan, "cost_sar": cost_sar})
+                                    "dose": dose, "injection_plan": injection_plan, "cost_sar": cost_sar,
+                                    "plan_id": plan_id})
     crud.create_session(db, patient=patient, data=body.model_dump())
     db.commit()
     return redirect(f"/patients/{patient.id}#sessions")
