@@ -201,6 +201,16 @@ def test_batch_input_checks():
     assert np.array_equal(full.tau2, pool_many(y, v, backend="numba").tau2)
 
 
+def test_compiled_kernel_refuses_mismatched_buffers():
+    from scarwise.evidence._tau2 import _pool_kernel, pool_rows
+
+    y = np.zeros((3, 4))
+    with pytest.raises(ValueError, match="15"):
+        _pool_kernel(y, y + 1, None, 3, False, np.ones(3), 1e-10, 10, np.empty((14, 3)))
+    with pytest.raises(ValueError, match="shape"):
+        pool_rows(y, np.ones((3, 5)), None, "REML", hksj=False, crit=np.ones(3))
+
+
 def test_batch_equals_single_analyses():
     rng = np.random.default_rng(2)
     v = rng.uniform(0.02, 0.3, (5, 8))

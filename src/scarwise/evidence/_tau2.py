@@ -334,6 +334,8 @@ def _chi2_sf(df, x):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True)
 def _pool_kernel(y, v, mask, code, hksj, crit, tol, maxiter, out):  # pragma: no cover - compiled
+    if out.shape[0] != 15 or out.shape[1] != y.shape[0] or crit.shape[0] != y.shape[0]:
+        raise ValueError("pool kernel: output must be (15, m) and crit (m,)")   # no bounds checks below
     for i in range(y.shape[0]):
         if mask is None:
             _pool_row(y[i], v[i], None, code, hksj, crit[i], tol, maxiter, out, i)
@@ -350,6 +352,8 @@ def pool_rows(y: Array, v: Array, mask: NDArray[np.bool_] | None, method: str, *
     row's CI and prediction interval. Left NaN for the caller: the p-values under ``hksj``
     (Student-t tails are not available in compiled code) and ``q_p`` outside the closed form.
     """
+    if v.shape != y.shape or y.ndim != 2 or (mask is not None and mask.shape != y.shape):
+        raise ValueError(f"pool_rows: y {y.shape}, v {v.shape} and mask must share one (m, k) shape")
     out = np.empty((len(POOL_FIELDS), y.shape[0]))
     _pool_kernel(np.ascontiguousarray(y), np.ascontiguousarray(v),
                  None if mask is None else np.ascontiguousarray(mask), _KERNEL_CODES[method], bool(hksj),
