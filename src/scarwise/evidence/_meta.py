@@ -134,10 +134,10 @@ def _as_batch(y: ArrayLike, v: ArrayLike, mask: ArrayLike | None):
         else:
             mask = np.ascontiguousarray(mask)
             y, v = np.where(mask, y, 0.0), np.where(mask, v, 1.0)
-    _check_values(y, v)
     k = np.full(y.shape[0], y.shape[1], dtype=np.int64) if mask is None else mask.sum(axis=-1)
-    if np.any(k < 2):
+    if (y.shape[1] < 2 and y.shape[0] > 0) if mask is None else np.any(k < 2):
         raise InvalidParameterError(f"each analysis needs at least 2 studies; got {int(k.min())}")
+    _check_values(y, v)
     return y, v, mask, k
 
 
