@@ -190,6 +190,21 @@ def test_plans_in_fhir_export_and_erasure(world, client):
 
     CarePlan.model_validate(cp)  # a valid R4(B) CarePlan on its own too
     assert json.dumps(cp).count("scheduledPeriod") == 3  # one activity per planned session
+    # the bundle imports into another clinic with the plan, its status and the session linked to it; twice is once
+    from scarwise.interop import import_bundle
+
+    with world.app.state.sessions() as db:
+        first = import_bundle(db, bundle, clinic_id=world.clinic_b)
+        again = import_bundle(db, bundle, clinic_id=world.clinic_b)
+    assert first.created["treatment_plan"] == 1 and first.not_imported == []
+    assert again.matched["treatment_plan"] == 1 and "treatment_plan" not in again.created
+    hb = world.headers("admin", "b")
+    [copy] = client.get(f"/api/patients/{first.patient_id}/plans", headers=hb).json()
+    keep = ("protocol", "planned_sessions", "interval_days", "start_on", "estimated_cost_sar", "status",
+            "sessions_done", "planned_dates")
+    assert {k: copy[k] for k in keep} == {k: client.get(f"/api/plans/{plan['id']}", headers=h).json()[k] for k in keep}
+    assert [s["plan_id"] for s in client.get(f"/api/patients/{first.patient_id}/sessions", headers=hb).json()] == \
+        [copy["id"]]
     r = client.post(f"/api/patients/{pid}/erase", headers=world.headers("admin"))
     assert r.status_code == 200 and r.json()["records"]["treatment_plan"] == 1
     assert client.get(f"/api/plans/{plan['id']}", headers=h).status_code == 404

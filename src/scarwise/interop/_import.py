@@ -34,6 +34,7 @@ from scarwise.clinic.models import (
 from scarwise.interop import _codes as C
 from scarwise.interop._bundle import FhirImportError, _Bundle, _check_clinic_ids, _code, _date, _ext
 from scarwise.interop._observations import result_from_observations
+from scarwise.interop._plans import import_plan, is_treatment_plan
 
 _DERIVED = ("Organization", "Condition", "BodyStructure", "Medication")  # rebuilt on export, nothing to store
 _HANDLED = ("Patient", "Practitioner", "Consent", "Procedure", "CarePlan", "DocumentReference", "DiagnosticReport",
@@ -123,10 +124,19 @@ class _Writer:
         self.patient = self._patient(patients[0][1])
         for _url, res in self.b.of("Consent"):
             self._consent(res)
+        self.plans: dict[int, Any] = {}  # id(CarePlan resource of a treatment plan) → TreatmentPlan
+        for _url, res in self.b.of("CarePlan"):
+            if is_treatment_plan(res):
+                self._subject(res)
+                plan, created = import_plan(self.db, res, patient=self.patient, skipped=self.skipped)
+                if plan is not None:
+                    self.count("treatment_plan", created)
+                    self.plans[id(res)] = plan
         for _url, res in self.b.of("Procedure"):
             self._procedure(res)
         for _url, res in self.b.of("CarePlan"):
-            self._careplan(res)
+            if not is_treatment_plan(res):
+                self._careplan(res)
         self._scans()
         for _url, res in self.b.of("AdverseEvent"):
             self._adverse_event(res)
@@ -252,6 +262,10 @@ class _Writer:
                 "product": product[:200], "cell_source": cell, "dose": (_ext(res, C.EXT_DOSE) or "")[:120],
                 "lot": lot[:64], "injection_plan": _ext(res, C.EXT_PLAN) or "", "cost_sar": cost})
         self.sessions[id(res)] = row
+        for ref in res.get("basedOn") or []:  # the treatment plan it belongs to
+            plan = self.plans.get(id(self.b.resolve(ref, ("CarePlan",), where + ".basedOn")))
+            if plan is not None and row.plan_id is None:
+                row.plan_id = plan.id
 
     def _session_of(self, ref: dict | None, where: str) -> TreatmentSession:
         return self.sessions[id(self.b.resolve(ref, ("Procedure",), where))]
