@@ -211,6 +211,23 @@ def test_compiled_kernel_refuses_mismatched_buffers():
         pool_rows(y, np.ones((3, 5)), None, "REML", hksj=False, crit=np.ones(3))
 
 
+def test_compiled_kernel_reports_statistics_at_an_unconverged_tau2():
+    from scarwise.evidence._tau2 import POOL_FIELDS, _pool_kernel
+
+    rng = np.random.default_rng(7)
+    v = rng.uniform(0.01, 0.5, (20, 12))
+    y = rng.normal(0.3, np.sqrt(v + 0.2))
+    out = np.empty((len(POOL_FIELDS), 20))
+    for steps in (1, 2, 3):   # ML stopped after a few steps: some rows end inside, some on tau² = 0
+        _pool_kernel(y, v, None, 2, False, np.full(20, 1.96), 1e-10, steps, out)
+        f = dict(zip(POOL_FIELDS, out, strict=True))
+        assert ((f["converged"] == 0) & (f["tau2"] > 0)).sum() >= 5
+        w = 1.0 / (v + f["tau2"][:, None])
+        np.testing.assert_allclose(f["estimate"], (w * y).sum(1) / w.sum(1), rtol=1e-12)
+        np.testing.assert_allclose(f["se"], 1.0 / np.sqrt(w.sum(1)), rtol=1e-12)
+    assert ((f["converged"] == 0) & (f["tau2"] == 0)).any()
+
+
 def test_batch_equals_single_analyses():
     rng = np.random.default_rng(2)
     v = rng.uniform(0.02, 0.3, (5, 8))

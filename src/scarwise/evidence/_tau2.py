@@ -241,7 +241,9 @@ def _pool_row(y, v, m, code, hksj, crit, tol, maxiter, out, i):  # pragma: no co
                     t, sw, e, rss = 0.0, sw0, 0.0, q
                 break
             t = new
-    if t > 0.0 and (code == 1 or not ok):   # DL, or a solver stopped without converging: sums at t
+    if t == 0.0 and not ok:    # a solver stopped without converging, on the boundary
+        sw, e, rss = sw0, 0.0, q
+    elif t > 0.0 and (code == 1 or not ok):   # DL, or a solver stopped without converging: sums at t
         sw = 0.0
         s1 = 0.0
         a1 = 0.0
