@@ -208,3 +208,21 @@ def test_plans_in_fhir_export_and_erasure(world, client):
     r = client.post(f"/api/patients/{pid}/erase", headers=world.headers("admin"))
     assert r.status_code == 200 and r.json()["records"]["treatment_plan"] == 1
     assert client.get(f"/api/plans/{plan['id']}", headers=h).status_code == 404
+
+
+def test_demo_patients_have_an_active_plan(fresh_settings):
+    from fastapi.testclient import TestClient
+
+    from scarwise.clinic import create_app
+    from scarwise.clinic._demo import seed_demo
+
+    app = create_app(fresh_settings)
+    accounts = seed_demo(app, scans=False)
+    with TestClient(app) as client:
+        token = client.post("/api/auth/token", data={"username": accounts[2][1], "password": accounts[2][2]})
+        h = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        for p in client.get("/api/patients", headers=h).json()["items"]:
+            [plan] = client.get(f"/api/patients/{p['id']}/plans", headers=h).json()
+            assert (plan["protocol"], plan["status"], plan["sessions_done"], plan["planned_sessions"]) == \
+                ("adsc", "active", 1, 3)
+    app.state.engine.dispose()

@@ -10,7 +10,7 @@ from decimal import Decimal
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from scarwise.clinic import crud
+from scarwise.clinic import _plans, crud
 from scarwise.clinic._scans import WORKER, measure_scan
 from scarwise.clinic.models import Clinic, Scan, utcnow
 from scarwise.core.errors import ScarwiseError
@@ -52,11 +52,16 @@ def seed_demo(app: FastAPI, *, scans: bool = True) -> list[tuple[str, str, str]]
             for kind in ("treatment", "imaging"):
                 crud.create_consent(db, patient=p, kind=kind, version="2025-01",
                                     signed_on=today - dt.timedelta(days=200))
+            plan = _plans.create_plan(db, patient=p, created_by=None, blobs=app.state.blobs,
+                                      settings=app.state.settings, data={
+                "protocol": "adsc", "planned_sessions": 3, "interval_days": 28,
+                "start_on": today - dt.timedelta(days=120 + 10 * i), "estimated_cost_sar": Decimal("13500.00")})
             session = crud.create_session(db, patient=p, data={
                 "practitioner_id": prac.id, "performed_on": today - dt.timedelta(days=120 + 10 * i),
                 "protocol": "3 sessions, 4 weeks apart", "product": "Autologous fibroblast suspension",
                 "cell_source": "autologous", "dose": "1.5 mL", "lot": f"FB-2025-{17 + (i % 2)}",
-                "injection_plan": "intradermal, 0.05 mL per site", "cost_sar": Decimal("4500.00")})
+                "injection_plan": "intradermal, 0.05 mL per site", "cost_sar": Decimal("4500.00"),
+                "plan_id": plan.id})
             if i == 0:
                 crud.create_adverse_event(db, patient=p, data={
                     "session_id": session.id, "kind": "transient erythema", "severity": 1, "serious": False,
