@@ -18,7 +18,9 @@ from numpy.typing import NDArray
 
 #: Estimators of tau² offered; "FE" means tau² is fixed at 0.
 METHODS = ("FE", "DL", "HS", "SJ", "PM", "ML", "REML")
-#: Above this many cells (m·k) REML/ML use the compiled kernel (a one-off compile of ~1 s pays off).
+#: From this many cells (m·k) FE/DL/ML/REML use the compiled kernel: its first call in a process
+#: costs ~0.3 s to load from numba's on-disk cache (~2 s to compile on a new machine), so small
+#: analyses (the CLI's, metafor's examples) stay in numpy.
 NUMBA_MIN_CELLS = 5_000
 _TOL = 1e-10
 _MAXITER = 500
