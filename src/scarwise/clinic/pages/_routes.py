@@ -89,12 +89,11 @@ def logout_everywhere(request: Request, csrf: Csrf, user: CurrentUser, db: DbSes
 
 # -- patients ---------------------------------------------------------------------------
 @router.get("/patients", response_class=HTMLResponse)
-async def patients_page(request: Request, user: CurrentUser, q: Annotated[str, Query(max_length=200)] = "",
-                        page: Annotated[int, Query(ge=1, le=10**6)] = 1) -> Response:
+def patients_page(request: Request, user: CurrentUser, db: DbSession, q: Annotated[str, Query(max_length=200)] = "",
+                  page: Annotated[int, Query(ge=1, le=10**6)] = 1) -> Response:
     size = request.app.state.settings.page_size
-    with request.app.state.read_sessions() as reader:  # a short read on the event loop, no thread hop
-        items, total = crud.list_patients(reader, clinic_id=user.clinic_id, q=q.replace("\x00", ""),
-                                          offset=(page - 1) * size, limit=size)
+    items, total = crud.list_patients(db, clinic_id=user.clinic_id, q=q.replace("\x00", ""),
+                                      offset=(page - 1) * size, limit=size)
     return render(request, "patients.html", {"patients": items, "total": total, "q": q, "page": page,
                                              "pages": max(1, math.ceil(total / size))}, user=user)
 
