@@ -174,14 +174,23 @@ def calibrate_command(
                                                  help="Extra evidence CSV (as SCARWISE_EVIDENCE_FILE).")] = None,
     draws: Annotated[int, typer.Option("--draws", min=10, max=1_000_000)] = 400,
     accept: Annotated[float, typer.Option("--accept", min=0.001, max=1.0)] = 0.1,
+    check_replicates: Annotated[int, typer.Option(
+        "--check-replicates", min=10, max=100_000, help="Simulated trials per study check.")] = 200,
     seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
     scheduler: SchedulerOpt = None,
     workers: WorkersOpt = 2,
     serial: SerialOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Fit the population parameters to verified pooled effects (ABC); say which protocols cannot be fitted."""
-    from scarwise.cohort import calibrate, calibration_record, dask_client, evidence_targets
+    """Fit the population parameters to verified effects (ABC); check studies against their predictive intervals."""
+    from scarwise.cohort import (
+        calibrate,
+        calibration_record,
+        dask_client,
+        evidence_targets,
+        identifiable_parameters,
+        study_checks,
+    )
     from scarwise.evidence import load_studies
 
     with user_errors():
@@ -189,13 +198,19 @@ def calibrate_command(
         targets, status = evidence_targets(table)
         posterior = None
         if targets:
+            kw = {"evidence_version": table.version, "n_draws": draws, "accept": accept, "seed": seed,
+                  "parameters": identifiable_parameters(targets)}
             if serial:
-                posterior = calibrate(targets, evidence_version=table.version, n_draws=draws, accept=accept, seed=seed)
+                posterior = calibrate(targets, **kw)
             else:
                 with dask_client(scheduler, n_workers=workers) as client:
-                    posterior = calibrate(targets, evidence_version=table.version, n_draws=draws, accept=accept,
-                                          seed=seed, client=client)
-        record = calibration_record(status, evidence_version=table.version, posterior=posterior)
+                    posterior = calibrate(targets, client=client, **kw)
+        checks = study_checks(table, posterior, seed=seed, replicates=check_replicates)
+        record = calibration_record(status, evidence_version=table.version, posterior=posterior, held_back=checks,
+                                    settings={"check_replicates": check_replicates,
+                                              "command": f"scarwise cohort calibrate --draws {draws} --accept "
+                                                         f"{accept} --check-replicates {check_replicates} "
+                                                         f"--seed {seed}"})
         if write is not None:
             write.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     if json_out:
@@ -205,6 +220,27 @@ def calibrate_command(
     out.print(f"evidence {record['evidence_version']}: {record['note']}")
     for name, entry in record["protocols"].items():
         out.print(f"  {name}: {'calibrated' if entry['calibrated'] else 'uncalibrated'} — {entry['reason']}")
+    for c in record["coverage"]:
+        lo, hi = c["ci"]
+        out.print(f"fit {c['target']} ({c['kind']}): target {c['estimate']:.1f} (95% CI {lo:.1f} to {hi:.1f}), "
+                  f"simulated median {c['simulated_median']:.2f} → {'inside' if c['within_ci'] else 'OUTSIDE'}")
+    for c in checks:
+        _print_check(out, c)
+
+
+def _print_check(out: Console, res: dict[str, Any]) -> None:
+    head = f"{res['study']} ({'held back' if res['held_back'] else 'used in the fit'}; {res.get('population', '')})"
+    out.print(head)
+    for arm, a in res["arms"].items():
+        lo, hi = a["predicted_interval_pct"]
+        out.print(f"  {arm}: reported {a['reported_pct']:.1f}%, model {a['predicted_median_pct']:.1f}% "
+                  f"({res['level']:.0%}: {lo:.1f}–{hi:.1f}) → {'inside' if a['within'] else 'OUTSIDE'}")
+    if "effect" in res:
+        e = res["effect"]
+        lo, hi = e["predicted_interval"]
+        out.print(f"  effect: reported {e['reported']:.1f} (SE {e['reported_se']:.1f}), model median "
+                  f"{e['simulated_median']:.2f}, predicted {res['level']:.0%} interval with the study's SE "
+                  f"{lo:.1f} to {hi:.1f} → {'inside' if e['within'] else 'OUTSIDE'}")
 
 
 @cohort_app.command("sensitivity")
@@ -234,18 +270,19 @@ def sensitivity_command(
 def check_command(
     study: Annotated[str, typer.Argument(help="Study id with a known design, e.g. park2019.")] = "park2019",
     replicates: Annotated[int, typer.Option("--replicates", min=10, max=100_000)] = 200,
+    calibration: Annotated[Path | None, typer.Option(
+        "--calibration", exists=True, dir_okay=False,
+        help="Calibration JSON (default: the packaged one); its posterior is used if it covers the study's arm.")]
+    = None,
     seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
     json_out: JsonOpt = False,
 ) -> None:
-    """Held-back check: a study's reported arms against the model's predictive interval for its design."""
-    from scarwise.cohort import held_back_check
+    """Check a study's reported arms and effect against the model's predictive interval for its design."""
+    from scarwise.cohort import check_with_calibration, load_posterior
 
     with user_errors():
-        res = held_back_check(study, seed=seed, replicates=replicates)
+        res = check_with_calibration(study, load_posterior(calibration), seed=seed, replicates=replicates)
     if json_out:
         emit_json(res)
         return
-    for arm, a in res["arms"].items():
-        lo, hi = a["predicted_interval_pct"]
-        Console().print(f"{arm}: reported {a['reported_pct']:.1f}%, model {a['predicted_median_pct']:.1f}% "
-                        f"({res['level']:.0%}: {lo:.1f}–{hi:.1f}) → {'inside' if a['within'] else 'OUTSIDE'}")
+    _print_check(Console(), res)

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from scarwise.cohort._calibrate import calibrate, evidence_targets, predictive_interval, sobol_indices
+from scarwise.cohort._calibrate import (
+    SINGLE,
+    calibrate,
+    evidence_targets,
+    identifiable_parameters,
+    predictive_interval,
+    sobol_indices,
+)
 from scarwise.cohort._patients import Population
 from scarwise.cohort._trials import REPORTED, STUDY_DESIGNS, TrialDesign, simulate_trial
 from scarwise.core.errors import InvalidParameterError
@@ -14,15 +21,22 @@ HEADER = ("id,first_author,journal,design,n,treatments,comparator,outcome_scale,
 TRUE_MU = 0.6  # device_response log-multiplier mean used to make the synthetic studies
 
 
-def test_packaged_evidence_gives_no_target_and_says_why():
+def test_packaged_evidence_gives_one_single_study_target_and_says_why_not_for_the_rest():
     targets, status = evidence_targets(load_studies(extra=None))
-    assert targets == []
+    (t,) = targets  # park2019: the one verified effect on scar volume with a known design
+    assert t.name == "conditioned_medium/3d_volume" and t.kind == SINGLE and t.k == 1
+    assert t.designs[0].study_id == "park2019" and t.derived_by_assumption == ("park2019",)
+    assert t.estimate == pytest.approx(23.5 - 15.0)
+    assert (t.ci_low, t.ci_high) == pytest.approx((t.estimate - 1.959964 * t.se, t.estimate + 1.959964 * t.se))
     by = {s.protocol: s for s in status}
+    assert [p for p, s in by.items() if s.calibrated] == ["fractional_co2+conditioned_medium"]
+    assert "single study (k = 1)" in by["fractional_co2+conditioned_medium"].reason
     assert not by["none"].calibrated and "by construction" in by["none"].reason
-    assert not by["fractional_co2"].calibrated and "pooling needs at least 2" in by["fractional_co2"].reason
-    assert not any(s.calibrated for s in status)
+    assert "compares fractional_co2+conditioned_medium with fractional_co2" in by["fractional_co2"].reason
+    assert "kwon2020 (ecca)" in by["fractional_co2+exosomes"].reason  # an effect, but not on a model scale
+    assert identifiable_parameters(targets) == ("agent_potency",)
     with pytest.raises(InvalidParameterError, match="no verified pooled effect"):
-        calibrate(targets, evidence_version="x")
+        calibrate([], evidence_version="x")
 
 
 def test_reported_arms_match_the_evidence_table():
@@ -60,6 +74,7 @@ def synthetic(tmp_path_factory):
 def test_abc_recovers_truth_reproduces_pooled_effect_and_held_back_study(synthetic):
     table, targets, status, designs, outcomes = synthetic
     assert status[0].calibrated and len(targets) == 1 and len(targets[0].designs) == 3
+    assert targets[0].kind == "pooled (REML, k = 3)" and identifiable_parameters(targets) == ("device_response",)
     post = calibrate(targets, evidence_version=table.version, n_draws=60, accept=0.2, seed=3)
     mu = post.samples[:, 0]
     assert abs(np.median(mu) - TRUE_MU) < 0.3  # prior is U(-1.5, 1.5)
@@ -67,6 +82,9 @@ def test_abc_recovers_truth_reproduces_pooled_effect_and_held_back_study(synthet
     assert cov["within_ci"], cov
     lo, hi, _ = predictive_interval(post, designs["syn_d"], seed=3)
     assert lo <= outcomes["syn_d"].yi <= hi
+    # with the study's own sampling variance added the interval widens around the same centre
+    lo2, hi2, _ = predictive_interval(post, designs["syn_d"], seed=3, observed_vi=4.0)
+    assert lo2 < lo and hi2 > hi and abs((lo2 + hi2) - (lo + hi)) < 0.5 * (hi2 - lo2)
 
 
 def test_calibration_same_on_dask(synthetic, client):
@@ -84,14 +102,23 @@ def test_sobol_names_device_response_for_a_laser():
     assert s["device_response"]["ST"] > s["fibroblast_proliferation"]["ST"]
 
 
-def test_held_back_check_compares_reported_arms_with_the_predictive_interval():
+def test_held_back_check_compares_reported_arms_and_effect_with_the_predictive_interval():
     from scarwise.cohort import held_back_check
 
     res = held_back_check("park2019", replicates=30, seed=1)
+    assert res["held_back"] and res["design"]["n"] == 15
     for arm in ("treatment", "control"):
         a = res["arms"][arm]
         lo, hi = a["predicted_interval_pct"]
         assert lo <= a["predicted_median_pct"] <= hi
         assert a["within"] == (lo <= a["reported_pct"] <= hi)
+    e = res["effect"]
+    assert e["reported"] == pytest.approx(8.5) and e["effect_source"] == "derived_by_assumption"
+    lo, hi = e["predicted_interval"]
+    m_lo, m_hi = e["model_interval"]
+    assert lo < m_lo <= m_hi < hi  # the study's SE widens the model-only interval
+    assert e["within"] == (lo <= 8.5 <= hi)
+    fitted = held_back_check("park2019", replicates=10, seed=1, used_in_fit=["park2019"])
+    assert not fitted["held_back"] and "not a held-back test" in fitted["note"]
     with pytest.raises(InvalidParameterError, match="no trial design"):
         held_back_check("kwon2020")

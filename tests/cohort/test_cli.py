@@ -82,10 +82,41 @@ def test_cohort_run_serial_json(tmp_path):
     assert data["run"]["chunks_computed"] == 3 and data["summary"][0]["p05"] <= data["summary"][0]["median"]
 
 
-def test_cohort_calibrate_says_why_not(tmp_path):
-    res = runner.invoke(app, ["cohort", "calibrate", "--serial", "--json", "--write", str(tmp_path / "p.json")])
+def test_cohort_calibrate_fits_the_single_real_study_and_checks_it(tmp_path):
+    res = runner.invoke(app, ["cohort", "calibrate", "--serial", "--json", "--draws", "10", "--accept", "0.5",
+                              "--check-replicates", "10", "--write", str(tmp_path / "p.json")])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
-    assert not any(v["calibrated"] for v in data["protocols"].values())
-    assert "no protocol is calibrated" in data["note"]
+    assert [k for k, v in data["protocols"].items() if v["calibrated"]] == ["fractional_co2+conditioned_medium"]
+    assert "single study, k = 1, not a pooled effect" in data["note"]
+    (target,) = data["targets"]
+    assert target["studies"] == ["park2019"] and target["k"] == 1 and target["derived_by_assumption"] == ["park2019"]
+    assert data["abc"]["parameters"] == ["agent_potency"] and data["abc"]["n_draws"] == 10
+    checks = {(c["study"], c["population"]): c for c in data["held_back"]}
+    assert checks[("park2019", "prior (uncalibrated; nothing fitted)")]["held_back"]
+    assert not checks[("park2019", "calibrated posterior")]["held_back"]  # it was fitted: said, not hidden
     assert json.loads((tmp_path / "p.json").read_text()) == data
+    chk = runner.invoke(app, ["cohort", "check", "park2019", "--replicates", "10", "--calibration",
+                              str(tmp_path / "p.json"), "--json"])
+    assert chk.exit_code == 0, chk.output
+    out = json.loads(chk.stdout)
+    assert out["population"].startswith("calibrated posterior") and not out["held_back"]
+    assert out["effect"]["reported"] == pytest.approx(8.5)
+    assert runner.invoke(app, ["cohort", "check", "kwon2020"]).exit_code == 2  # ECCA: no simulated design
+
+
+def test_predict_labels_calibration_per_protocol_from_the_packaged_posterior(scan):
+    from scarwise.cohort import load_posterior
+    from scarwise.evidence import load_studies
+
+    stored = load_posterior()
+    assert stored["evidence_version"] == load_studies().version  # regenerated from the current evidence
+    res = runner.invoke(app, ["predict", "--scan", str(scan), "--protocol", "fractional_co2+conditioned_medium",
+                              "--protocol", "fractional_co2", "--months", "2", "--draws", "50", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    cm, laser = data["protocols"]
+    assert cm["calibrated"] and "single study (k = 1)" in cm["calibration_note"]
+    assert "park2019" in cm["calibration_note"] and "limited by the prior" in cm["calibration_note"]
+    assert not laser["calibrated"] and "no verified mean-difference effect" in laser["calibration_note"]
+    assert data["calibration"]["matches_current_evidence"]

@@ -8,7 +8,9 @@ volume, so studies reporting only those cannot be compared with the model on the
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -114,29 +116,55 @@ def simulate_trial(design: TrialDesign, population: Population, *, seed: int, re
                         mean_control_pct=float(b.mean()), yi=float(a.mean() - b.mean()), vi=max(vi, 1e-12))
 
 
-def held_back_check(study_id: str, *, population: Population | None = None, seed: int = 0,
-                    replicates: int = 200, level: float = 0.9) -> dict:
-    """Compare a study the model was not fitted to with the predictive interval of its simulated trial.
+def held_back_check(study_id: str, *, population: Population | None = None,
+                    populations: Sequence[Population] | None = None, seed: int = 0, replicates: int = 200,
+                    level: float = 0.9, table: Any = None, used_in_fit: Sequence[str] = ()) -> dict:
+    """Compare a study with the predictive interval of its simulated trial (its own n, sessions, follow-up).
 
-    ``replicates`` trials of the study's design (new virtual patients each) give the interval of
-    each arm's mean percent volume reduction; the study's reported arm means are checked against it.
+    ``replicates`` trials of the study's design (new virtual patients each; replicate ``r`` uses
+    ``populations[r % len]`` -- posterior draws -- or ``population``) give the interval of each arm's
+    mean percent volume reduction, checked against the reported arm means. Where the evidence table
+    (``table``, default the packaged one) gives the study's effect (``yi``, ``vi``, mean difference), the
+    effect is checked too: simulated effects plus a normal error of the study's reported variance
+    (virtual patients lack side-to-side and measurement variation, which that variance carries).
+    A study in ``used_in_fit`` is reported as such: then it is not a held-back test.
     """
     if study_id not in STUDY_DESIGNS or study_id not in REPORTED:
         raise InvalidParameterError(f"no trial design with reported arms for {study_id!r}; "
                                     f"known: {sorted(set(STUDY_DESIGNS) & set(REPORTED))}")
     if not 10 <= replicates <= 100_000:
         raise InvalidParameterError(f"replicates must be 10..100000, got {replicates}")
+    if not 0 < level < 1:
+        raise InvalidParameterError(f"level must be in (0, 1), got {level}")
     design, rep = STUDY_DESIGNS[study_id], REPORTED[study_id]
-    pop = population or Population()
-    sims = [simulate_trial(design, pop, seed=seed, replicate=r) for r in range(replicates)]
+    pops = list(populations) if populations else [population or Population()]
+    sims = [simulate_trial(design, pops[r % len(pops)], seed=seed, replicate=r) for r in range(replicates)]
     tail = 50.0 * (1.0 - level)
-    out = {"study": study_id, "design": {"treatment": design.treatment, "control": design.control,
-                                         "sessions": design.sessions, "follow_up_days": design.follow_up_days,
-                                         "n": design.n, "note": design.note},
-           "level": level, "replicates": replicates, "arms": {}}
+    out: dict[str, Any] = {
+        "study": study_id, "held_back": study_id not in set(used_in_fit),
+        "design": {"treatment": design.treatment, "control": design.control, "sessions": design.sessions,
+                   "follow_up_days": design.follow_up_days, "n": design.n, "note": design.note},
+        "level": level, "replicates": replicates, "population_draws": len(pops), "arms": {}}
+    if not out["held_back"]:
+        out["note"] = "this study was used in the fit: not a held-back test"
     for arm, reported, values in (("treatment", rep.treatment_pct, [s.mean_treatment_pct for s in sims]),
                                   ("control", rep.control_pct, [s.mean_control_pct for s in sims])):
         lo, med, hi = np.percentile(values, [tail, 50.0, 100.0 - tail])
         out["arms"][arm] = {"reported_pct": reported, "predicted_median_pct": float(med),
-                            "predicted_interval_pct": [float(lo), float(hi)], "within": bool(lo <= reported <= hi)}
+                            "predicted_interval_pct": [float(lo), float(hi)], "within": bool(lo <= reported <= hi),
+                            "note": "arm means have no reported SE: interval is the model's trial noise only"}
+    if table is None:
+        from scarwise.evidence import load_studies
+
+        table = load_studies()
+    row = next((s for s in table.studies if s.id == study_id), None)
+    if row is not None and row.effect_measure in ("MD", "MD_PAIRED") and row.yi is not None:
+        y = np.array([s.yi for s in sims])
+        rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(0x0B5, 1)))
+        y_obs = y + rng.normal(0.0, np.sqrt(row.vi), size=y.size)
+        lo, med, hi = np.percentile(y_obs, [tail, 50.0, 100.0 - tail])
+        out["effect"] = {"reported": float(row.yi), "reported_se": float(np.sqrt(row.vi)),
+                         "effect_source": row.effect_source, "simulated_median": float(np.median(y)),
+                         "model_interval": np.percentile(y, [tail, 100.0 - tail]).tolist(),
+                         "predicted_interval": [float(lo), float(hi)], "within": bool(lo <= row.yi <= hi)}
     return out
