@@ -140,8 +140,9 @@ def test_effects_derived_by_assumption_recompute_and_are_flagged():
     se1, se2 = (6.5 - 0.2) / (2 * t), (3.5 + 2.3) / (2 * t)
     assert alam.yi == pytest.approx(3.0) and alam.vi == pytest.approx(se1**2 + se2**2 - se1 * se2, rel=1e-6)
     for s in (park, kwon, alam, by_id["sharma_jpad"]):
-        assert s.effect_measure == "MD_PAIRED" and s.effect_source == "derived_by_assumption"
-        assert "ASSUMED" in s.effect_note
+        assert s.effect_source == "derived_by_assumption" and "ASSUMED" in s.effect_note
+    # differences of percent changes are GEN, never pooled with differences of raw scores (MD_PAIRED)
+    assert park.effect_measure == kwon.effect_measure == "GEN" and alam.effect_measure == "MD_PAIRED"
     assert by_id["lee2002"].effect_source == "reported_data"
     assert all(s.effect_source is not None for s in by_id.values() if s.effect_measure is not None)
     with pytest.raises(InvalidFileError, match="field 'effect_source'"):

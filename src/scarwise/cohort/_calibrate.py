@@ -43,8 +43,11 @@ METHOD = ("ABC rejection (scarwise, numpy): uniform prior on log-multiplier mean
           "accept the nearest share")
 #: Evidence treatment key(s) of each protocol-name part.
 _TREATMENT_OF = {"svf_nanofat": "svf"}
-#: Effect measures on the simulated scale (treatment minus control, percentage points of volume reduction).
-_MODEL_MEASURES = ("MD", "MD_PAIRED")
+#: Effect measures accepted on ``3d_volume``: treatment minus control in percentage points of volume
+#: reduction, the simulated scale. The table's 3D-volume rows report percent changes; a difference of
+#: percent changes is stored as GEN (so it never pools with raw-volume MDs), MD/MD_PAIRED where a study
+#: itself reports the difference of percent changes as its mean difference.
+_MODEL_MEASURES = ("MD", "MD_PAIRED", "GEN")
 SINGLE = "single study (k = 1), not a pooled effect"
 
 

@@ -158,7 +158,7 @@ def held_back_check(study_id: str, *, population: Population | None = None,
 
         table = load_studies()
     row = next((s for s in table.studies if s.id == study_id), None)
-    if row is not None and row.effect_measure in ("MD", "MD_PAIRED") and row.yi is not None:
+    if row is not None and row.effect_measure in ("MD", "MD_PAIRED", "GEN") and row.yi is not None:
         y = np.array([s.yi for s in sims])
         rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(0x0B5, 1)))
         y_obs = y + rng.normal(0.0, np.sqrt(row.vi), size=y.size)

@@ -97,9 +97,9 @@ def test_evidence_numbers_match_the_evidence_module(client, lang):
 EXTRA = "\n".join([
     "id,first_author,year,journal,design,n,treatments,comparator,outcome_scale,verified,effect_measure,yi,vi,"
     "effect_note,follow_up,adverse_events",
-    "test_exo_a,Testa,2030,J Test,split-face RCT,30,exosomes;fractional_co2,laser alone,ecca,true,MD,-2.0,0.5,"
+    "test_exo_a,Testa,2030,J Test,split-face RCT,30,exosomes;fractional_co2,laser alone,ecca,true,GEN,11.0,9.0,"
     "test row,6 months,none seen 0/30",
-    "test_exo_b,Testb,2031,J Test,split-face RCT,40,exosomes;fractional_co2,laser alone,ecca,true,MD,-1.8,0.6,"
+    "test_exo_b,Testb,2031,J Test,split-face RCT,40,exosomes;fractional_co2,laser alone,ecca,true,GEN,12.0,10.0,"
     "test row,3 months,erythema 2/40",
 ]) + "\n"
 
@@ -116,8 +116,10 @@ def test_a_changed_evidence_table_changes_the_page(client, tmp_path, monkeypatch
     page = get(client, "/evidence", lang)
     assert page.html != before and table.version in page.html
     check_evidence_numbers(page, table, lang)
-    # Independent check: with tau² = 0 the pool is the inverse-variance mean (these two studies agree).
-    yi, vi = np.array([-2.0, -1.8]), np.array([0.5, 0.6])
+    # Independent check: with tau² = 0 the pool is the inverse-variance mean (kwon2020, whose effect is a
+    # difference of % ECCA reductions (GEN), and the two rows agree).
+    kwon = next(s for s in table.studies if s.id == "kwon2020")
+    yi, vi = np.array([kwon.yi, 11.0, 12.0]), np.array([kwon.vi, 9.0, 10.0])
     w = 1 / vi
     mean, se = float(np.sum(w * yi) / np.sum(w)), float(1 / np.sqrt(np.sum(w)))
     assert ev.pooled.result.tau2 == pytest.approx(0.0, abs=1e-8)
