@@ -2,7 +2,12 @@
 
 Only outcomes the model computes are simulated: ``3d_volume`` (percent reduction of scar volume).
 Scores (ECCA, Goodman & Baron, global grades) are clinicians' ratings with no defined mapping from
-volume, so studies reporting only those cannot be compared with the model on the same terms.
+volume, so studies reporting only those cannot be compared with the model on the same terms. In
+particular ``scarwise.surface.grading`` computes ECCA and Goodman & Baron from scar *counts* per type
+(count grades 0 / < 5 / 5-20 / > 20, or multipliers 1-10 / 11-20 / > 20): a simulated scar that gets
+shallower but stays visible changes neither score, so an ECCA change (kwon2020's 32.5% vs 19.9%) would
+need a threshold at which a filled scar stops being counted -- a number no source gives (it would be
+invented), and the scale constants themselves are UNVERIFIED. Such studies are not simulated.
 """
 
 from __future__ import annotations
