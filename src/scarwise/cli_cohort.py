@@ -223,7 +223,9 @@ def calibrate_command(
     for c in record["coverage"]:
         lo, hi = c["ci"]
         out.print(f"fit {c['target']} ({c['kind']}): target {c['estimate']:.1f} (95% CI {lo:.1f} to {hi:.1f}), "
-                  f"simulated median {c['simulated_median']:.2f} → {'inside' if c['within_ci'] else 'OUTSIDE'}")
+                  f"simulated median {c['simulated_median']:.2f} → {'inside' if c['within_ci'] else 'OUTSIDE'} "
+                  f"({c['z']:+.1f} SE from the estimate"
+                  + ("; the CI includes 0, so no effect would also be inside)" if c["ci_includes_zero"] else ")"))
     for c in checks:
         _print_check(out, c)
 

@@ -111,6 +111,8 @@ def test_predict_labels_calibration_per_protocol_from_the_packaged_posterior(sca
 
     stored = load_posterior()
     assert stored["evidence_version"] == load_studies().version  # regenerated from the current evidence
+    (cov,) = stored["coverage"]  # park2019: inside its CI only because that CI holds zero too
+    assert cov["within_ci"] and cov["ci_includes_zero"] and cov["z"] < -1.0
     res = runner.invoke(app, ["predict", "--scan", str(scan), "--protocol", "fractional_co2+conditioned_medium",
                               "--protocol", "fractional_co2", "--months", "2", "--draws", "50", "--json"])
     assert res.exit_code == 0, res.output

@@ -105,14 +105,16 @@ class Posterior:
         return Population().with_mu(**dict(zip(self.parameters, map(float, self.samples[index]), strict=True)))
 
     def coverage(self) -> list[dict[str, Any]]:
-        """Per target: posterior-predictive median and whether it falls inside the target's CI."""
+        """Per target: posterior-predictive median, whether it falls inside the target's CI, and how far it
+        lies from the estimate in SEs (``z``); ``ci_includes_zero`` says when "inside" would hold for no effect."""
         out = []
         for j, t in enumerate(self.targets):
             med = float(np.median(self.simulated[:, j]))
             out.append({"target": t.name, "kind": t.kind, "k": t.k, "studies": [d.study_id for d in t.designs],
                         "estimate": t.estimate, "ci": [t.ci_low, t.ci_high], "simulated_median": med,
                         "simulated_p05_p95": np.percentile(self.simulated[:, j], [5, 95]).tolist(),
-                        "within_ci": bool(t.ci_low <= med <= t.ci_high)})
+                        "within_ci": bool(t.ci_low <= med <= t.ci_high), "z": (med - t.estimate) / t.se,
+                        "ci_includes_zero": bool(t.ci_low <= 0.0 <= t.ci_high)})
         return out
 
     def at_prior_edge(self) -> dict[str, bool]:
