@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from scarwise.clinic import pages
 from scarwise.clinic._db import make_engine, make_sessionmaker, migrate
 from scarwise.clinic._errors import RateLimitedError
-from scarwise.clinic._scans import BlobStore, fail_dead_scans
+from scarwise.clinic._scans import BlobStore, clean_blob_store, fail_dead_scans
 from scarwise.clinic._security import Security
 from scarwise.clinic._settings import Settings
 from scarwise.clinic.learn import router as learn_router
@@ -90,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sessions = make_sessionmaker(engine)
     with sessions() as db:
         fail_dead_scans(db, stale_s=settings.scan_stale_s)
+        # files a killed upload left: .upload-* temporaries, blobs whose row was never committed
+        clean_blob_store(db, BlobStore(settings.resolved_data_dir() / "blobs"), grace_s=settings.stale_file_s)
 
     app = FastAPI(title="scarwise clinic", version="0.1.0", openapi_url="/api/openapi.json",
                   docs_url="/api/docs", redoc_url=None)

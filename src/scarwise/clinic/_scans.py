@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import logging
 import os
+import shutil
 import socket
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import BinaryIO
 
@@ -28,6 +32,9 @@ KNOWN_SUFFIXES = (".x3p", ".tif", ".tiff", ".csv", ".xyz", ".ply", ".obj", ".npy
 WORKER = f"{socket.gethostname()}:{os.getpid()}"  # this process, recorded on the scans it queues and runs
 _SLOTS: dict[int, threading.BoundedSemaphore] = {}
 _SLOTS_LOCK = threading.Lock()
+_LOG = logging.getLogger("scarwise.clinic")
+#: Prefixes of the temporary files and folders writers leave in the store root if the process dies.
+TEMP_PREFIXES = (".upload-", ".capture-", ".colour-", "tmp")
 DIED = "the measurement stopped because its worker died (server restart?); upload the scan again"
 
 
@@ -86,6 +93,66 @@ class BlobStore:
     def put_file(self, src: Path, *, suffix: str) -> str:
         with open(src, "rb") as fh:
             return self.put_stream(fh, suffix=suffix, max_bytes=1 << 62)[0]
+
+    def remove_stale(self, referenced: set[str], *, grace_s: float) -> list[Path]:
+        """Remove what a killed writer left behind, if older than ``grace_s`` seconds.
+
+        That is temporary files and folders in the root (``.upload-*`` and the like) and blob files
+        whose name (``sha256 + suffix``) is not in ``referenced``: written, but the process died
+        before the row naming them was committed. The grace period spares files that another live
+        process is writing now. Returns the paths removed; each is logged.
+        """
+        if not self.root.is_dir():
+            return []
+        limit, removed = time.time() - grace_s, []
+        for entry in sorted(self.root.iterdir()):
+            if entry.name.startswith(TEMP_PREFIXES):
+                candidates = [(entry, "temporary file")]
+            elif entry.is_dir() and len(entry.name) == 2:  # ab/abcdef...
+                candidates = [(path, "unreferenced blob") for path in sorted(entry.iterdir())
+                              if path.is_file() and path.name not in referenced]
+            else:
+                continue
+            for path, what in candidates:
+                if _mtime(path) > limit:
+                    continue
+                try:
+                    shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+                except OSError as exc:
+                    _LOG.warning("could not remove %s %s: %s", what, path, exc)
+                    continue
+                removed.append(path)
+                _LOG.warning("removed %s %s, left by an interrupted write", what, path)
+        return removed
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.lstat().st_mtime
+    except OSError:
+        return float("inf")  # gone already: nothing to remove
+
+
+def referenced_blobs(db: Session, store: BlobStore) -> set[str]:
+    """File names of every blob a row or a colour result names: scans, scar maps, colour maps."""
+    names: set[str] = set()
+    for sha, suffix, map_sha in db.execute(select(Scan.sha256, Scan.suffix, Scan.map_sha256)):
+        names.add(f"{sha}{suffix}")
+        if map_sha:
+            names.add(f"{map_sha}.png")
+    for sidecar in (store.root / "colour").glob("*.json"):  # colour results (``_capture.sidecar_path``)
+        try:
+            maps = json.loads(sidecar.read_text(encoding="utf-8")).get("maps_sha256")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(maps, str):
+            names.add(f"{maps}.png")
+    return names
+
+
+def clean_blob_store(db: Session, store: BlobStore, *, grace_s: float) -> list[Path]:
+    """At start-up: remove temporary files and unreferenced blobs older than ``grace_s`` seconds."""
+    return store.remove_stale(referenced_blobs(db, store), grace_s=grace_s)
 
 
 def _beat(sessions: sessionmaker[Session], scan_id: int, **values: object) -> None:

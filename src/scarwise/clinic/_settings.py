@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     login_window_s: int = Field(default=15 * 60, gt=0)
     scan_workers: int = Field(default=2, ge=1, le=64)  # scans measured at the same time; the rest wait queued
     scan_stale_s: int = Field(default=120, gt=0)  # a running scan without a heartbeat this long has died
+    stale_file_s: int = Field(default=3600, ge=0)  # start-up removes orphan/temporary blob files this old
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=64 * 1024, ge=8)
     argon2_parallelism: int = Field(default=2, ge=1)
