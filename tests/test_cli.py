@@ -105,6 +105,18 @@ def test_measure_all_nan_surface(tmp_path):
     assert "valid point" in result.stderr
 
 
+@pytest.mark.parametrize("tilt", [0.0, 0.01])
+def test_measure_surface_without_relief(tmp_path, tilt):
+    """A constant (or purely tilted) map has Sq = 0 once levelled: Ssk/Sku are undefined, the
+    contract needs numbers, so measure refuses clearly instead of writing nulls."""
+    y, x = np.mgrid[0:40, 0:40] * 0.1
+    path = write_surface(HeightMap(1.0 + tilt * x, 0.1, 0.1), tmp_path / "flat.npz")
+    result = runner.invoke(app, ["measure", str(path), "--json"])
+    assert result.exit_code == 2
+    assert "no relief" in result.stderr
+    assert result.stdout == ""
+
+
 def test_measure_point_limit(tmp_path, scan_file):
     result = runner.invoke(app, ["measure", str(scan_file), "--max-points", "1000"])
     assert result.exit_code == 2

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from scarwise.core import Grade, HeightMap, ScarMeasurement
+from scarwise.core import EmptySurfaceError, Grade, HeightMap, ScarMeasurement
 from scarwise.core._checks import check_positive
 from scarwise.surface.form import l_filter, remove_form, s_filter, skin_level
 from scarwise.surface.grading import ClinicianInputs, grade_scars
@@ -49,6 +49,9 @@ class MeasureResult:
             "grade": self.grade.to_json(),
             "settings": self.settings,
         }
+
+
+_NO_RELIEF_UM = 1e-6  # Sq of 1 picometre: far below any skin scanner's noise
 
 
 def _finite_or_none(value: float | None) -> float | None:
@@ -96,6 +99,14 @@ def measure_surface(
     if lc_mm is not None:
         leveled = l_filter(leveled, lc_mm)
     iso = areal_parameters(leveled)
+    if not iso["Sq"] > _NO_RELIEF_UM:
+        # Ssk and Sku divide by Sq (rounding noise after levelling a constant or tilted map would
+        # give meaningless values); the contract (measure.schema.json) needs numbers there
+        raise EmptySurfaceError(
+            "the surface has no relief once its form is removed (Sq below 1 pm), so Ssk and Sku are "
+            "undefined and there is nothing to measure: check that the file holds heights and "
+            "not a blank or constant map"
+        )
 
     skin = skin_level(surface)
     segmentation = segment_scars(surface, skin_level_mm=skin, settings=detection)
