@@ -61,19 +61,25 @@ def create_user(
     password_file: Annotated[Path, typer.Option("--password-file", exists=True, dir_okay=False,
                                                 help="File holding the password (one trailing newline ignored).")],
 ) -> None:
-    """Create an account in a clinic; the last line of output is its id alone."""
+    """Create an account in a clinic; the last line of output is its id alone.
+
+    The password must pass the clinic's policy (``scarwise.clinic._passwords``: 12+ characters,
+    not common, not the email name or clinic name, not easy to guess).
+    """
     from scarwise.clinic import crud
+    from scarwise.clinic._passwords import check_password
     from scarwise.clinic._security import Security
+    from scarwise.clinic.models import Clinic
 
     with user_errors():
         password = password_file.read_text(encoding="utf-8")
         password = password[:-2] if password.endswith("\r\n") else password.removesuffix("\n")
-        if len(password) < 8:
-            raise InvalidParameterError(f"the password in {password_file} is shorter than 8 characters")
         if "@" not in email or len(email) > 320 or any(c.isspace() for c in email.strip()):
             raise InvalidParameterError(f"{email!r} is not an email address")
         settings, sessions = _open_db()
         with sessions() as db:
+            found = db.get(Clinic, clinic) if 0 < clinic <= crud.MAX_ID else None
+            check_password(password, email=email.strip(), clinic_name=found.name if found else "")
             user = crud.create_user(db, clinic_id=clinic, email=email,
                                     password_hash=Security(settings).hash_password(password), role=role.value)
             db.commit()

@@ -30,7 +30,7 @@ def test_create_clinic_and_user_then_sign_in(env, tmp_path):
     clinic_id = r.stdout.strip().splitlines()[-1]
     assert clinic_id.isdigit()
     pw = tmp_path / "pw"
-    pw.write_text("s3cret-pass\n")  # the one trailing newline is not part of the password
+    pw.write_text("s3cret-pass-kite\n")  # the one trailing newline is not part of the password
     r = runner.invoke(cli, ["admin", "create-user", "--clinic", clinic_id, "--role", "clinician",
                             "--email", "Dr@Example.org", "--password-file", str(pw)])
     assert r.exit_code == 0, r.output
@@ -42,9 +42,9 @@ def test_create_clinic_and_user_then_sign_in(env, tmp_path):
 
     app = create_app(Settings())
     with TestClient(app) as client:
-        ok = client.post("/api/auth/token", data={"username": "dr@example.org", "password": "s3cret-pass"})
+        ok = client.post("/api/auth/token", data={"username": "dr@example.org", "password": "s3cret-pass-kite"})
         assert ok.status_code == 200
-        bad = client.post("/api/auth/token", data={"username": "dr@example.org", "password": "s3cret-pass\n"})
+        bad = client.post("/api/auth/token", data={"username": "dr@example.org", "password": "s3cret-pass-kite\n"})
         assert bad.status_code == 401
     app.state.engine.dispose()
 
@@ -62,7 +62,7 @@ def test_create_user_errors_exit_2(env, tmp_path):
     (tmp_path / "short").write_text("abc\n")
     r = runner.invoke(cli, ["admin", "create-user", "--clinic", "1", "--role", "staff", "--email", "a@b.c",
                             "--password-file", str(tmp_path / "short")])
-    assert r.exit_code == 2 and "shorter than 8" in r.output
+    assert r.exit_code == 2 and "at least 12" in r.output
     cid = runner.invoke(cli, ["admin", "create-clinic", "C"]).stdout.strip().splitlines()[-1]
     args = ["admin", "create-user", "--clinic", cid, "--role", "staff", "--email", "a@b.c", "--password-file", str(pw)]
     assert runner.invoke(cli, args).exit_code == 0
