@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import Request
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -386,9 +387,18 @@ def test_isolation_and_roles_property(world: World) -> None:
     assert {(m, p) for m, p, _ in seen} == {(m, p) for m, p, _ in routes}
 
 
-def test_property_catches_a_missing_clinic_filter(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The check has teeth: with the clinic filter of patient look-ups removed it fails."""
-    monkeypatch.setattr(crud, "get_patient", lambda db, *, clinic_id, patient_id: db.get(models.Patient, patient_id))
+def test_property_catches_a_missing_clinic_filter(world: World) -> None:
+    """The check has teeth: with the clinic filter of the patient look-up removed it fails."""
     route = next(r for m, p, r in app_routes(world.app) if (m, p) == ("GET", "/api/patients/{patient_id}"))
-    with pytest.raises(AssertionError, match="clinic B data|clinic-B object"):
-        check(world, "GET", "/api/patients/{patient_id}", route, "staff", {"patient": "b"})
+    getter = next(d.call for d in route.dependant.dependencies if any(p.name == "patient_id" for p in d.path_params))
+
+    def unfiltered(patient_id: int, request: Request) -> models.Patient | None:
+        with request.app.state.sessions() as db:
+            return db.get(models.Patient, patient_id)
+
+    world.app.dependency_overrides[getter] = unfiltered
+    try:
+        with pytest.raises(AssertionError, match="clinic B data|clinic-B object"):
+            check(world, "GET", "/api/patients/{patient_id}", route, "staff", {"patient": "b"})
+    finally:
+        world.app.dependency_overrides.pop(getter)
