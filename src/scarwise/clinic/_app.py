@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from scarwise.clinic import pages
-from scarwise.clinic._db import make_engine, make_sessionmaker, migrate
+from scarwise.clinic._db import make_engine, make_reader, make_sessionmaker, migrate
 from scarwise.clinic._errors import RateLimitedError
 from scarwise.clinic._scans import BlobStore, clean_blob_store, fail_dead_scans
 from scarwise.clinic._security import Security
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
+    app.state.reader = make_reader(engine)  # short reads on the event loop (_reads.py)
     app.state.security = Security(settings)
     app.state.blobs = BlobStore(settings.resolved_data_dir() / "blobs")
 

@@ -25,17 +25,40 @@ def make_engine(settings: Settings) -> Engine:
         # as many pooled connections as request threads (AnyIO's default 40), so none starves under load
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20,
                                max_overflow=30)
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-
+        event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def make_reader(engine: Engine) -> Engine:
+    """An engine for short reads made directly on the event loop (``_reads``: user, patient, list).
+
+    A request thread hop costs more than these reads (and under load, threads queue for the GIL), so
+    the hot paths read on the loop instead. Such a read must be synchronous from start to end (no
+    ``await`` while its connection is checked out): then the loop holds one connection at a time.
+    The pool is separate from the request threads' pool, so the loop never waits behind a
+    connection that only a teardown on the loop would give back, and it never blocks (unbounded
+    overflow, though one connection is all it uses). Statements run in autocommit: no BEGIN and
+    ROLLBACK round trips, and each sees the latest committed data. Disposing ``engine`` disposes
+    this pool too (tests and restores swap the database file underneath).
+    """
+    if engine.dialect.name == "sqlite":
+        reader = create_engine(engine.url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=2,
+                               max_overflow=-1, isolation_level="AUTOCOMMIT")
+        event.listen(reader, "connect", _sqlite_pragmas)
+    else:
+        # no ping before each use (a round trip per read): _reads retries once on a dead connection
+        reader = create_engine(engine.url, pool_size=2, max_overflow=-1, isolation_level="AUTOCOMMIT")
+    event.listen(engine, "engine_disposed", lambda _engine: reader.dispose())
+    return reader
 
 
 def migrate(engine: Engine) -> None:

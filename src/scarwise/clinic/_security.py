@@ -50,6 +50,15 @@ class Security:
 
     def read_token(self, db: Session, token: str) -> User:
         """The active user a token names; AuthenticationError if forged, expired or signed out."""
+        user_id, version = self.token_claims(token)
+        return self.check_account(db.get(User, user_id), version)
+
+    def token_claims(self, token: str) -> tuple[int, object]:
+        """(user id, token version) of a genuine, unexpired token; AuthenticationError otherwise.
+
+        Only the signature (HMAC) and age are checked here: :meth:`check_account` must follow with
+        the account as stored now (requests do it on every call, see ``deps.get_current_user``).
+        """
         try:
             data = self._tokens.loads(token, max_age=self.settings.token_ttl_s)
         except SignatureExpired:
@@ -58,8 +67,12 @@ class Security:
             raise AuthenticationError("invalid credentials; sign in again") from None
         if not isinstance(data, dict) or not isinstance(data.get("u"), int):
             raise AuthenticationError("invalid credentials; sign in again")
-        user = db.get(User, data["u"])
-        if user is None or not user.is_active or user.token_version != data.get("v"):
+        return data["u"], data.get("v")
+
+    @staticmethod
+    def check_account(user: User | None, version: object) -> User:
+        """The user, if it exists, is active and was not signed out everywhere since the token was made."""
+        if user is None or not user.is_active or user.token_version != version:
             raise AuthenticationError("you were signed out; sign in again")
         return user
 

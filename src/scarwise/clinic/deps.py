@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from scarwise.clinic import crud
+from scarwise.clinic import _reads, crud
 from scarwise.clinic._errors import AuthenticationError, PermissionDeniedError
 from scarwise.clinic._security import Security
 from scarwise.clinic.models import Patient, Scan, User
@@ -34,16 +34,21 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 DbSession = Annotated[Session, Depends(get_db)]
 
 
-def get_security(request: Request) -> Security:
+async def get_security(request: Request) -> Security:
     return request.app.state.security
 
 
 SecurityDep = Annotated[Security, Depends(get_security)]
 
 
-def get_current_user(request: Request, db: DbSession, security: SecurityDep,
-                     token: Annotated[str | None, Depends(_bearer)]) -> User:
-    """The signed-in user from ``Authorization: Bearer`` or, for pages, the session cookie."""
+async def get_current_user(request: Request, db: DbSession,
+                           token: Annotated[str | None, Depends(_bearer)]) -> User:
+    """The signed-in user from ``Authorization: Bearer`` or, for pages, the session cookie.
+
+    The token and the account (active, not signed out everywhere) are checked on every request,
+    with one read on the event loop (``_reads``); the user then joins the request's session, as if
+    loaded there, so routes may change it.
+    """
     if token is None and request.cookies.get(SESSION_COOKIE):
         if request.url.path.startswith("/api") and request.method not in ("GET", "HEAD"):
             # cookies are for pages (with CSRF tokens); API writes need a bearer token
@@ -51,7 +56,9 @@ def get_current_user(request: Request, db: DbSession, security: SecurityDep,
         token = request.cookies[SESSION_COOKIE]
     if not token:
         raise AuthenticationError("sign in first: POST /api/auth/token, then send Authorization: Bearer <token>")
-    user = security.read_token(db, token)
+    security: Security = request.app.state.security
+    user_id, version = security.token_claims(token)
+    user = _reads.attach(db, security.check_account(_reads.load_user(request.app.state.reader, user_id), version))
     db.info["actor_id"] = user.id
     return user
 
@@ -59,8 +66,8 @@ def get_current_user(request: Request, db: DbSession, security: SecurityDep,
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_role(*roles: str) -> Callable[[User], User]:
-    def check(user: CurrentUser) -> User:
+def require_role(*roles: str) -> Callable[[User], Awaitable[User]]:
+    async def check(user: CurrentUser) -> User:
         if user.role not in roles:
             raise PermissionDeniedError(f"your role ({user.role}) may not do this; ask a {' or '.join(roles)}")
         return user
@@ -72,8 +79,10 @@ Admin = Annotated[User, Depends(require_role("admin"))]
 Clinician = Annotated[User, Depends(require_role("admin", "clinician"))]
 
 
-def get_patient(patient_id: int, db: DbSession, user: CurrentUser) -> Patient:
-    return crud.get_patient(db, clinic_id=user.clinic_id, patient_id=patient_id)
+async def get_patient(patient_id: int, request: Request, db: DbSession, user: CurrentUser) -> Patient:
+    """The clinic's patient (404 for another clinic's), read on the loop and joined to the request's session."""
+    return _reads.attach(db, _reads.load_patient(request.app.state.reader, clinic_id=user.clinic_id,
+                                                 patient_id=patient_id))
 
 
 PatientDep = Annotated[Patient, Depends(get_patient)]
