@@ -15,6 +15,7 @@ from scarwise.surface.grading import (
     grade_scars,
     load_scales,
     scar_scale_rows,
+    unverified_scales,
 )
 
 
@@ -66,6 +67,9 @@ def test_invalid_grade_arguments():
 
 
 # --- reference test vectors (shared/reference/scar-grading.md §3, §4) ------------------------
+# These check the table arithmetic only. No published worked example or published maximum could be
+# retrieved for either scale (see scales.json "verification"), so 84 and 480 are the maxima of the
+# reconstructed tables, not published values.
 def test_goodman_test_vector_6():
     assert goodman_baron_quantitative_score({"A1": 5, "A2": 15, "C1": 3}) == 6
 
@@ -98,7 +102,7 @@ def test_ecca_count_bins(n, grade):
 def test_ecca_maximum_computed_from_weights():
     items = load_scales()["ecca"]["items"]
     expected = 3 * sum(v["weight"] for v in items.values())
-    assert expected == 480  # with the UNVERIFIED weights 15/20/25/10/40/50 (not the quoted 540)
+    assert expected == 480  # UNVERIFIED weights 15/20/25/10/40/50; ECCA is often quoted 0-540 (unsourced)
     assert grade_scars([]).ecca_max == expected
     assert ecca_score({k: 21 for k in items}) == expected
 
@@ -156,9 +160,46 @@ def test_hypertrophic_area_and_age():
     assert "hypertrophic_age_years" in unknown.inputs_needed and unknown.ecca == 40
 
 
-def test_scales_file_is_marked_unverified_with_sources():
-    raw = json.loads(resources.files("scarwise.surface.grading").joinpath("scales.json").read_text())
-    assert raw["verified"] is False
+def _raw_scales() -> dict:
+    return json.loads(resources.files("scarwise.surface.grading").joinpath("scales.json").read_text())
+
+
+def test_verification_record_of_each_scale():
+    """Every scale says what was searched; a verified scale names the retrieved texts it was checked on."""
+    raw = _raw_scales()
     for key in ("goodman_baron_quantitative", "goodman_baron_qualitative", "ecca"):
-        assert raw[key]["verified"] is False and raw[key]["source"]
-    assert len(grade_scars([]).sources) == 4
+        scale, ver = raw[key], raw[key]["verification"]
+        assert scale["source"] and ver["status"] and ver["searched"]
+        if scale["verified"]:
+            assert ver["confirmed"] and all("http" in c for c in ver["confirmed"])
+            assert ver["status"].startswith("verified")
+        else:
+            assert ver["status"].startswith("UNVERIFIED") and ver["open"]
+    # No retrieved source reproduces the quantitative table or the ECCA weights (2026-11-25 search).
+    assert raw["goodman_baron_quantitative"]["verified"] is False
+    assert raw["ecca"]["verified"] is False
+    assert "540" in raw["ecca"]["verification"]["conflict"]
+    # Qualitative: the only constant is the grade set, checked against the primary abstract (four grades).
+    assert raw["goodman_baron_qualitative"]["verified"] is True
+    assert raw["goodman_baron_qualitative"]["grades"] == [1, 2, 3, 4]
+    assert any("17199653" in c for c in raw["goodman_baron_qualitative"]["verification"]["confirmed"])
+    assert raw["verified"] is (not unverified_scales())
+
+
+def test_grade_is_unverified_while_any_scale_is():
+    g = grade_scars([])
+    assert unverified_scales() == ("goodman_baron_quantitative", "ecca")
+    assert g.verified is False
+    assert len(g.sources) == 4
+    assert "UNVERIFIED: goodman_baron_quantitative, ecca" in g.sources[3]
+
+
+def test_verified_needs_flag_and_named_sources():
+    raw = _raw_scales()
+    for key in ("goodman_baron_quantitative", "ecca"):
+        raw[key]["verified"] = True
+    # A flag without a retrieved source does not count.
+    raw["ecca"]["verification"]["confirmed"] = []
+    assert unverified_scales(raw) == ("ecca",)
+    raw["ecca"]["verification"]["confirmed"] = ["Table 1 at https://example.org"]
+    assert unverified_scales(raw) == ()

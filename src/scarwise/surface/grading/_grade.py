@@ -1,6 +1,7 @@
 """Global scar grades from measured scars plus what only a clinician can tell.
 
-Scales (all constants in ``scales.json``, every one UNVERIFIED, see :mod:`._scales`):
+Scales (all constants in ``scales.json``; the quantitative Goodman & Baron table and ECCA are UNVERIFIED,
+see each scale's ``verification`` there and :mod:`._scales`):
 
 - Goodman & Baron quantitative: Σ over rows A1–D1 of points × count multiplier, plus D2 points
   by keloidal/hypertrophic area (Goodman GJ, Baron JA. *J Cosmet Dermatol* 2006;5:48–52).
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scarwise.core import Grade, InvalidParameterError, ScarMeasurement
-from scarwise.surface.grading._scales import binned, d2_points, load_scales
+from scarwise.surface.grading._scales import SCALE_KEYS, binned, d2_points, load_scales
 
 _COUNT_FIELDS = ("macular_count", "papular_count", "linear_count", "elastolysis_count")
 
@@ -130,7 +131,8 @@ def grade_scars(
     -------
     Grade
         ``goodman_baron_qualitative`` is ``inputs.qualitative_grade`` or ``None``. Maxima are
-        computed from the tables; ``verified`` is false while the constants are unchecked.
+        computed from the tables; ``verified`` is true only when every scale's constants were checked
+        against a retrieved source (:func:`unverified_scales` is empty).
 
     Examples
     --------
@@ -210,15 +212,15 @@ def grade_scars(
     grade_bins = ecca["count_grade"]["bins"]
     ecca_max = sum(int(i["weight"]) for i in ecca["items"].values()) * max(g for _, g in grade_bins)
 
-    verified = bool(scales["verified"]) and all(
-        bool(scales[k]["verified"]) for k in ("goodman_baron_quantitative", "goodman_baron_qualitative", "ecca")
-    )
+    unverified = unverified_scales(scales)
+    verified = not unverified
+    state = f"UNVERIFIED: {', '.join(unverified)}" if unverified else "every scale verified"
     sources = (
         gb["source"],
         scales["goodman_baron_qualitative"]["source"],
         ecca["source"],
-        f"scarwise scales.json version {scales['version']} (constants UNVERIFIED; scar-to-row mapping is "
-        "this project's own rule)",
+        f"scarwise scales.json version {scales['version']} (constants {state}; see each scale's "
+        "'verification'; scar-to-row mapping is this project's own rule)",
     )
     return Grade(
         goodman_baron_quantitative=int(goodman),
@@ -230,6 +232,22 @@ def grade_scars(
         verified=verified,
         sources=sources,
     )
+
+
+def unverified_scales(scales: Mapping[str, object] | None = None) -> tuple[str, ...]:
+    """Names of the scales in ``scales.json`` whose constants are not all checked against a source.
+
+    A scale counts as verified only if its ``verified`` is true and its ``verification`` names what
+    was read (``confirmed`` not empty). ``scales`` defaults to the shipped file.
+    """
+    scales = load_scales() if scales is None else scales
+    out = []
+    for key in SCALE_KEYS:
+        scale = scales[key]
+        checked = bool(scale.get("verified")) and bool(scale.get("verification", {}).get("confirmed"))
+        if not checked:
+            out.append(key)
+    return tuple(out)
 
 
 def _check_counts(counts: Mapping[str, int], known: Mapping[str, object], what: str) -> None:
@@ -281,6 +299,8 @@ def ecca_score(item_counts: Mapping[str, int]) -> int:
     -----
     ECCA = Σ_items weight × grade(count), weights 15/20/25/10/40/50 and grade 0 / 1 (< 5) /
     2 (5–20) / 3 (> 20) (UNVERIFIED, ``scales.json``; Dréno et al., *Dermatology* 2007;214:46–51).
+    These weights give a maximum of 480, while ECCA is often quoted as 0–540 (no retrieved source
+    states either); ``scales.json`` records the conflict under ``ecca.verification.conflict``.
 
     Examples
     --------

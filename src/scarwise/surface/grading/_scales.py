@@ -1,8 +1,10 @@
 """The versioned grading constants (``scales.json``) and the two binning rules they use.
 
-Every constant is UNVERIFIED (see ``shared/reference/scar-grading.md`` §3–4 and §8): the tables
-are reconstructed from memory of the primary papers, so ``verified`` stays false until someone
-checks them against
+The Goodman & Baron quantitative table and the ECCA weights are UNVERIFIED (see
+``shared/reference/scar-grading.md`` §3–4 and §8): they are reconstructed from memory of the primary
+papers, and a search of the stored sources (2026-11-25, recorded in each scale's ``verification``)
+reached only abstracts and first pages, never the tables. Each scale's ``verified`` stays false until
+every one of its constants is checked against a retrieved text of
 
 - Goodman GJ, Baron JA. *J Cosmet Dermatol* 2006;5(1):48–52 (quantitative grade).
 - Goodman GJ, Baron JA. *Dermatol Surg* 2006;32(12):1458–66 (qualitative grade).
@@ -15,6 +17,9 @@ import json
 from functools import lru_cache
 from importlib import resources
 from typing import Any
+
+#: The scales in ``scales.json`` that carry ``verified`` and ``verification``.
+SCALE_KEYS = ("goodman_baron_quantitative", "goodman_baron_qualitative", "ecca")
 
 
 @lru_cache(maxsize=1)
