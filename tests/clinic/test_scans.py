@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from types import SimpleNamespace
 
 import numpy as np
@@ -135,11 +136,11 @@ def test_running_scan_without_heartbeat_reads_as_failed(world, client, app):
 def test_queued_scan_of_dead_process_reads_as_failed(world, client, app):
     import socket
 
-    from scarwise.clinic._scans import WORKER
+    from scarwise.clinic._scans import worker_id
 
     pid = world.patient("S10")
     dead = _stuck_scan(app, pid, worker=f"{socket.gethostname()}:999999999", beat_age_s=0, status="queued")
-    alive = _stuck_scan(app, pid, worker=WORKER, beat_age_s=10**6, status="queued")  # waiting for a slot
+    alive = _stuck_scan(app, pid, worker=worker_id(), beat_age_s=10**6, status="queued")  # waiting for a slot
     assert client.get(f"/api/scans/{dead}", headers=world.headers()).json()["status"] == "failed"
     assert client.get(f"/api/scans/{alive}", headers=world.headers()).json()["status"] == "queued"
 
@@ -221,3 +222,25 @@ def test_openapi_documents_the_contract(client):
         assert path in paths, path
     assert "202" in paths["/api/patients/{patient_id}/scans"]["post"]["responses"]
     assert "/login" not in paths  # pages stay out of the API document
+
+
+def _report_worker_id(queue) -> None:
+    from scarwise.clinic._scans import worker_id
+
+    queue.put((worker_id(), os.getpid()))
+
+
+def test_worker_id_is_the_forked_process_not_its_parent():
+    """A server that forks after import (uvicorn --workers, gunicorn --preload) records the child's pid."""
+    import multiprocessing
+
+    from scarwise.clinic._scans import worker_id
+
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_report_worker_id, args=(queue,))
+    child.start()
+    child_id, child_pid = queue.get(timeout=30)
+    child.join(timeout=30)
+    assert child_id.endswith(f":{child_pid}")
+    assert child_id != worker_id()

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from scarwise.clinic import _plans, crud
-from scarwise.clinic._scans import WORKER, measure_scan
+from scarwise.clinic._scans import measure_scan, worker_id
 from scarwise.clinic.models import Clinic, Scan, utcnow
 from scarwise.core.errors import ScarwiseError
 
@@ -95,7 +95,7 @@ def _queue_demo_scans(app: FastAPI, clinic_id: int, jobs: list[tuple[int, int, f
             sha = state.blobs.put_file(Path(path), suffix=".x3p")
             scan = Scan(clinic_id=clinic_id, patient_id=patient_id, filename=f"cheek-visit{n % 2 + 1}.x3p",
                         sha256=sha, suffix=".x3p", size_bytes=Path(path).stat().st_size, visit_on=visit,
-                        worker=WORKER, heartbeat_at=utcnow())
+                        worker=worker_id(), heartbeat_at=utcnow())
             db.add(scan)
             db.flush()
             ids.append(scan.id)

@@ -29,7 +29,17 @@ from scarwise.core.errors import ScarwiseError, TooLargeError, UnsupportedFormat
 
 #: Suffixes the measure module reads (used until ``scarwise.surface.io`` lists its own).
 KNOWN_SUFFIXES = (".x3p", ".tif", ".tiff", ".csv", ".xyz", ".ply", ".obj", ".npy", ".npz")
-WORKER = f"{socket.gethostname()}:{os.getpid()}"  # this process, recorded on the scans it queues and runs
+
+
+def worker_id() -> str:
+    """``host:pid`` of this process, recorded on the scans it queues and runs.
+
+    Read at call time, not import time: a server that forks after importing this module (gunicorn
+    ``--preload``, uvicorn ``--workers``) must record the worker's pid, not its parent's, or a
+    killed worker's scans would look alive for as long as the parent lives.
+    """
+    return f"{socket.gethostname()}:{os.getpid()}"
+
 _SLOTS: dict[int, threading.BoundedSemaphore] = {}
 _SLOTS_LOCK = threading.Lock()
 _LOG = logging.getLogger("scarwise.clinic")
@@ -184,7 +194,7 @@ def _measure(sessions: sessionmaker[Session], store: BlobStore, settings: Settin
         if scan is None or scan.status != "queued":
             return
         path, pixel_mm = store.path(scan.sha256, scan.suffix), scan.pixel_mm
-        scan.status, scan.worker, scan.heartbeat_at, scan.progress = "running", WORKER, utcnow(), 0.05
+        scan.status, scan.worker, scan.heartbeat_at, scan.progress = "running", worker_id(), utcnow(), 0.05
         db.commit()
     stop = threading.Event()
     ticker = threading.Thread(target=_tick, args=(sessions, scan_id, stop, settings.scan_stale_s), daemon=True)
@@ -245,7 +255,7 @@ def worker_alive(worker: str | None) -> bool | None:
     host, _, pid = worker.rpartition(":")
     if host != socket.gethostname():
         return None
-    if worker == WORKER:
+    if worker == worker_id():
         return True
     if not pid.isdigit():
         return False

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 
 from scarwise.clinic import crud
 from scarwise.clinic._errors import ConflictError, NotFoundError
-from scarwise.clinic._scans import WORKER, check_suffix, fail_dead_scans, measure_scan
+from scarwise.clinic._scans import check_suffix, fail_dead_scans, measure_scan, worker_id
 from scarwise.clinic.deps import Clinician, DbSession, PatientDep, ScanDep
 from scarwise.clinic.models import Patient, Scan, utcnow
 from scarwise.clinic.schemas import ScanAccepted, ScanCorrection, ScanPublic
@@ -33,7 +33,7 @@ def store_scan(request: Request, db: DbSession, patient: Patient, upload: Upload
     name = (upload.filename or "scan").replace("\x00", "")[-255:]
     scan = Scan(clinic_id=patient.clinic_id, patient_id=patient.id, filename=name, sha256=sha, suffix=suffix,
                 size_bytes=size, pixel_mm=pixel_mm, visit_on=visit_on or dt.date.today(), status="queued",
-                worker=WORKER, heartbeat_at=utcnow())
+                worker=worker_id(), heartbeat_at=utcnow())
     db.add(scan)
     db.commit()
     return scan
