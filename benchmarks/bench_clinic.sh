@@ -3,6 +3,7 @@
 # page and one API read, on SQLite and (when SCARWISE_TEST_POSTGRES_URL is set) PostgreSQL.
 # Prints one line per figure:
 #   bench: clinic_<page|api> db=<sqlite|postgresql> conns=100 rps=<req/s> p95_ms=<ms> p99_ms=<ms> errors=<n>
+#          load="<1, 5 and 15 min load averages after the run>"  (the machine's other work skews the figures)
 # Target (issue 7): p95 under 50 ms. Usage: benchmarks/bench_clinic.sh [--quick]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,7 +50,7 @@ with app.state.sessions() as db:
     db.commit()
 PYSEED
   "$PY" -m uvicorn scarwise.clinic:create_app --factory --host 127.0.0.1 --port "$port" --workers 2 \
-    --log-level warning >"$WORK/server-$label.log" 2>&1 &
+    --log-level warning --no-access-log >"$WORK/server-$label.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
   sleep 5  # let the second worker finish starting
@@ -59,9 +60,13 @@ PYSEED
   for target in "page /patients" "api /api/patients/1"; do
     set -- $target
     local line
+    # warm-up pass, not measured: each worker builds its route table, compiles its templates and SQL
+    # statements and opens its pooled connections on first use; the figures are for steady state
+    wrk -t2 -c100 -d2s --timeout 10s -H "Cookie: scarwise_session=$token" -H "Authorization: Bearer $token" \
+        "http://127.0.0.1:$port$2" >/dev/null
     line=$(wrk -t2 -c100 -d"$DURATION" --timeout 10s -s "$WORK/report.lua" -H "Cookie: scarwise_session=$token" \
            -H "Authorization: Bearer $token" "http://127.0.0.1:$port$2" | grep '^RESULT' | sed 's/^RESULT //')
-    echo "bench: clinic_$1 db=$label conns=100 $line"
+    echo "bench: clinic_$1 db=$label conns=100 $line load=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
     sleep 2  # let the server drain before the next target
   done
   kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""

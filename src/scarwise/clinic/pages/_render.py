@@ -16,6 +16,7 @@ from scarwise.clinic._i18n import Formatter, pick_language
 from scarwise.core.errors import InvalidParameterError
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
+TEMPLATES.env.auto_reload = False  # package data, never edited while serving: no stat() per page
 BROWSER_COOKIE = "scarwise_browser"
 LANG_COOKIE = "lang"
 
