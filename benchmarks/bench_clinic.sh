@@ -49,8 +49,10 @@ with app.state.sessions() as db:
                                                            "name_ar": "مريض"})
     db.commit()
 PYSEED
+  # as `scarwise serve`: asyncio loop (uvloop is faster on average but starves some connections for
+  # seconds under this load), httptools parser
   "$PY" -m uvicorn scarwise.clinic:create_app --factory --host 127.0.0.1 --port "$port" --workers 2 \
-    --log-level warning --no-access-log >"$WORK/server-$label.log" 2>&1 &
+    --loop asyncio --http httptools --log-level warning --no-access-log >"$WORK/server-$label.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
   sleep 5  # let the second worker finish starting
