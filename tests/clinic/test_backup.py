@@ -40,11 +40,17 @@ def test_backup_restore_every_record(world, client, app, backend, tmp_path: Path
     url = settings.resolved_database_url()
     before = snapshot(url)
     assert sum(len(v) for v in before.values()) > 10
+    # a colour result (sidecar outside the hashed folders + maps PNG blob) and a sidecar write in flight
+    colour = settings.resolved_data_dir() / "blobs" / "colour"
+    colour.mkdir(parents=True, exist_ok=True)
+    (colour / "scan-1.json").write_text('{"maps_sha256": "c"}')
     blobs = sorted(p.relative_to(settings.resolved_data_dir()) for p in
                    (settings.resolved_data_dir() / "blobs").rglob("*") if p.is_file())
     assert blobs
+    (colour / ".sidecar-abc").write_text("half-written")
 
     manifest = backup(settings, tmp_path / "bk")
+    assert "blobs/colour/scan-1.json" in manifest.files and not any(".sidecar-" in n for n in manifest.files)
     assert manifest.backend.startswith(backend) and manifest.blob_count == len(blobs)
     assert verify(tmp_path / "bk").files == manifest.files
 

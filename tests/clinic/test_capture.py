@@ -15,8 +15,10 @@ import numpy as np
 import pytest
 import tifffile
 from PIL import Image
+from sqlalchemy import select
 
 from scarwise.capture import Lights, render_images
+from scarwise.clinic.models import User
 from scarwise.surface.synthetic import make_skin_patch
 from tests.capture.conftest import ring_lights
 from tests.capture.test_colour import expected_indices, reflectance
@@ -141,7 +143,7 @@ def _photo(ny=128, nx=128):
     return buf.getvalue()
 
 
-def test_colour_maps_per_scar(world, client, captured):
+def test_colour_maps_per_scar(world, client, app, captured):
     pid, body = captured
     sid, h = body["id"], world.headers()
     assert client.get(f"/api/scans/{sid}/colour", headers=h).status_code == 404
@@ -167,12 +169,31 @@ def test_colour_maps_per_scar(world, client, captured):
     assert client.get(f"/api/scans/{sid}/colour", headers=h).json() == stats
     png = client.get(f"/api/scans/{sid}/colour.png", headers=h)
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    # storing it left one audit entry (who, which scan, the numbers; no image data), replacing it another
+    def colour_rows():
+        return [a for a in client.get("/api/audit?limit=500", headers=world.headers("admin")).json()
+                if a["action"] == "colour" and a["entity"] == "scan" and a["entity_id"] == sid]
+
+    (first,) = colour_rows()
+    with app.state.sessions() as db:
+        clinician = db.scalar(select(User.id).where(User.email == world.email(world.clinic_a, "clinician")))
+    assert first["before"] is None and first["user_id"] == clinician
+    summary = {r["id"]: r for r in first["after"]["scars"]}
+    assert summary[boxcar]["erythema_mean"] == pytest.approx(rows[boxcar]["erythema_mean"], abs=1e-3)
+    assert first["after"]["macular_candidates"] == 0 and first["after"]["encoding"] == "linear"
+    r = client.post(f"/api/scans/{sid}/colour", files={"photo": ("skin.tif", _photo())}, headers=h)
+    assert r.status_code == 200, r.text
+    second = colour_rows()[0]  # newest first
+    assert len(colour_rows()) == 2 and second["before"] == first["after"] and second["after"]["encoding"] == "srgb"
+    dump = json.dumps([first, second])
+    assert len(dump) < 4000 and "PNG" not in dump and "base64" not in dump
     # a photograph on another grid is refused clearly, naming the scan as uploaded
     r = client.post(f"/api/scans/{sid}/colour", files={"photo": ("small.tif", _photo(64, 80))}, headers=h)
     assert r.status_code == 422 and "registered on the scan's grid" in r.json()["detail"]
     assert body["filename"] in r.json()["detail"] and "small.tif" in r.json()["detail"]
     r = client.post(f"/api/scans/{sid}/colour", files={"photo": ("skin.gif", b"GIF89a")}, headers=h)
     assert r.status_code == 415
+    assert len(colour_rows()) == 2  # refused photographs change nothing and log nothing
     # the scan page shows the maps and the table, in English and Arabic
     _sign_in(client, world)
     page = client.get(f"/scans/{sid}").text

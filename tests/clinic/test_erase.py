@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -37,12 +38,49 @@ def test_export_has_records_fhir_and_files(world, client):
     assert len(records["consent"]) == 1 and len(records["treatment_session"]) == 1
     assert len(records["follow_up"]) == 4 and len(records["scan"]) == 1
     assert zf.read(f"files/scan-{records['scan'][0]['id']}.x3p") == SCAN
+    assert not any("colour" in n for n in zf.namelist())  # no colour result stored yet
     fhir = json.loads(zf.read("fhir.json"))
     assert fhir["resourceType"] == "Bundle"
     assert any(e["resource"]["resourceType"] == "Patient" for e in fhir["entry"])
     # another clinic cannot export it
     assert client.get(f"/api/patients/{pid}/export", headers=world.headers("admin", "b")).status_code == 404
     assert client.get(f"/api/patients/{pid}/export", headers=world.headers("staff")).status_code == 403
+
+
+def _fake_colour(app, scan_id: int, *, clinic_id: int, scan_sha: str, png: bytes) -> dict:
+    """A colour result as ``_capture.analyse_colour`` stores it: maps PNG blob + sidecar JSON."""
+    from scarwise.clinic._capture import sidecar_path
+
+    maps_sha = hashlib.sha256(png).hexdigest()
+    maps_png = app.state.blobs.path(maps_sha, ".png")
+    maps_png.parent.mkdir(parents=True, exist_ok=True)
+    maps_png.write_bytes(png)
+    doc = {"scan_id": scan_id, "clinic_id": clinic_id, "scan_sha256": scan_sha, "photo": "skin.tif",
+           "maps_sha256": maps_sha, "stats": {"macular_candidates": 1, "scars": [{"id": 1, "erythema_mean": 12.5}]}}
+    sidecar = sidecar_path(app.state.blobs, scan_id)
+    sidecar.parent.mkdir(parents=True, exist_ok=True)
+    sidecar.write_text(json.dumps(doc))
+    return doc
+
+
+def test_export_has_the_colour_results(world, client, app):
+    pid = _full_patient(world, client, "COL-1")
+    other = _full_patient(world, client, "COL-2", scan=b"PK\x03\x04 someone else's scan")
+    with app.state.sessions() as db:
+        scan = db.scalars(select(Scan).where(Scan.patient_id == pid)).one()
+        scan_id, clinic_id, scan_sha = scan.id, scan.clinic_id, scan.sha256
+        other_scan = db.scalars(select(Scan).where(Scan.patient_id == other)).one()
+        other_id, other_sha = other_scan.id, other_scan.sha256
+    doc = _fake_colour(app, scan_id, clinic_id=clinic_id, scan_sha=scan_sha, png=b"\x89PNG maps of COL-1")
+    _fake_colour(app, other_id, clinic_id=clinic_id, scan_sha=other_sha, png=b"\x89PNG maps of COL-2")
+    zf = zipfile.ZipFile(io.BytesIO(client.get(f"/api/patients/{pid}/export", headers=world.headers()).content))
+    assert json.loads(zf.read(f"files/scan-{scan_id}-colour.json")) == doc
+    assert zf.read(f"files/scan-{scan_id}-colour.png") == b"\x89PNG maps of COL-1"
+    assert not any(f"scan-{other_id}" in n for n in zf.namelist())  # only this patient's
+    # a sidecar left over from another database (hash mismatch) is not this scan's result: left out
+    _fake_colour(app, scan_id, clinic_id=clinic_id, scan_sha="0" * 64, png=b"\x89PNG stale")
+    zf = zipfile.ZipFile(io.BytesIO(client.get(f"/api/patients/{pid}/export", headers=world.headers()).content))
+    assert not any("colour" in n for n in zf.namelist())
 
 
 def test_erase_removes_records_files_and_personal_data(world, client, app):

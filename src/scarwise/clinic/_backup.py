@@ -6,6 +6,9 @@ A backup is a folder::
     OUT/database.sqlite      SQLite: a consistent copy made with SQLite's online backup API
     OUT/database.pgdump      PostgreSQL: ``pg_dump --format=custom``
     OUT/blobs/ab/abcdef...   the content-addressed file store, copied as is
+    OUT/blobs/colour/...     the colour results (``scan-<id>.json`` sidecars; their maps PNGs are blobs)
+
+Temporary files of writes in flight (uploads, captures, colour sidecars) are left out.
 
 :func:`restore` checks every checksum (and that no file was added or is missing) before it touches
 the target, and refuses to overwrite a database that already holds records unless ``force=True``.
@@ -26,12 +29,15 @@ from typing import Any
 
 from sqlalchemy import create_engine, inspect, make_url, text
 
+from scarwise.clinic._scans import TEMP_PREFIXES
 from scarwise.clinic._settings import Settings
 from scarwise.core.errors import InvalidFileError, InvalidParameterError
 
 FORMAT = "scarwise-backup/1"
 MANIFEST = "manifest.json"
 #: tables whose rows make a database "non-empty" (a fresh, migrated database has none)
+#: name prefixes of files being written (skipped): the store's temporaries and ``_capture``'s sidecar temp files
+_IN_FLIGHT = (*TEMP_PREFIXES, ".sidecar-")
 _CONTENT_TABLES = ("clinic", "user", "patient", "scan", "treatment_session", "audit_log")
 
 
@@ -141,8 +147,9 @@ def backup(settings: Settings, out: str | os.PathLike[str]) -> BackupManifest:
     blobs = settings.resolved_data_dir() / "blobs"
     if blobs.is_dir():
         for path in sorted(blobs.rglob("*")):
-            if path.is_file() and not path.name.startswith(".upload-"):  # skip uploads in flight
-                target = out / "blobs" / path.relative_to(blobs)
+            rel = path.relative_to(blobs)
+            if path.is_file() and not any(part.startswith(_IN_FLIGHT) for part in rel.parts):
+                target = out / "blobs" / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, target)
     files = {p.relative_to(out).as_posix(): (_sha256(p), p.stat().st_size)

@@ -10,6 +10,7 @@ with the scan's id, clinic and file hash; a sidecar whose hash or clinic does no
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -123,6 +124,23 @@ def read_colour(store: BlobStore, scan: Any) -> dict[str, Any] | None:
     if doc.get("scan_sha256") != scan.sha256 or doc.get("clinic_id") != scan.clinic_id:
         return None  # left over from another database: never show it
     return doc
+
+
+def colour_summary(doc: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The audit-log view of a colour result: its numbers per scar and the maps' hash, no image data."""
+    if doc is None:
+        return None
+
+    def num(value: Any) -> float | None:
+        return round(float(value), 3) if isinstance(value, int | float) and math.isfinite(value) else None
+
+    stats = doc.get("stats") or {}
+    photo = stats.get("photo") or {}
+    keys = ("area_mm2", "erythema_mean", "erythema_delta", "melanin_mean", "melanin_delta")
+    return {"maps_sha256": doc.get("maps_sha256"), "encoding": photo.get("encoding"),
+            "chart_normalised": bool(photo.get("chart_normalised")),
+            "macular_candidates": stats.get("macular_candidates"),
+            "scars": [{"id": r.get("id"), **{k: num(r.get(k)) for k in keys}} for r in stats.get("scars") or []]}
 
 
 def colour_files(store: BlobStore, scan_id: int) -> list[Path]:

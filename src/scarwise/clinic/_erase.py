@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import types
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,7 +24,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from scarwise.clinic import crud
-from scarwise.clinic._capture import colour_files
+from scarwise.clinic._capture import colour_files, read_colour, sidecar_path
 from scarwise.clinic._scans import BlobStore
 from scarwise.clinic.models import (
     AdverseEvent,
@@ -82,8 +83,9 @@ def patient_records(db: Session, *, clinic_id: int, patient_id: int) -> dict[str
 def export_patient_zip(db: Session, blobs: BlobStore, *, clinic_id: int, patient_id: int) -> bytes:
     """A zip of the patient's data: ``records.json``, ``fhir.json`` (FHIR R4 Bundle) and ``files/``.
 
-    ``files/`` holds each scan as uploaded (``scan-<id><suffix>``) and its scar map
-    (``scan-<id>-map.png``) when one was made.
+    ``files/`` holds each scan as uploaded (``scan-<id><suffix>``), its scar map
+    (``scan-<id>-map.png``) when one was made, and its colour result when one was stored
+    (``scan-<id>-colour.json``, the sidecar with the numbers, and ``scan-<id>-colour.png``, the maps).
     """
     from scarwise.interop import export_patient
 
@@ -99,6 +101,11 @@ def export_patient_zip(db: Session, blobs: BlobStore, *, clinic_id: int, patient
                 zf.write(src, f"files/scan-{scan['id']}{scan['suffix']}")
             if scan["map_sha256"] and blobs.path(scan["map_sha256"], ".png").is_file():
                 zf.write(blobs.path(scan["map_sha256"], ".png"), f"files/scan-{scan['id']}-map.png")
+            colour = read_colour(blobs, types.SimpleNamespace(**scan))  # None unless it is this scan's
+            if colour is not None:
+                zf.write(sidecar_path(blobs, scan["id"]), f"files/scan-{scan['id']}-colour.json")
+                if blobs.path(colour["maps_sha256"], ".png").is_file():
+                    zf.write(blobs.path(colour["maps_sha256"], ".png"), f"files/scan-{scan['id']}-colour.png")
     return buf.getvalue()
 
 

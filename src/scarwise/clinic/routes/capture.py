@@ -13,13 +13,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, Response
+from sqlalchemy import insert
 from starlette.datastructures import Headers
 
 from scarwise.clinic import crud
-from scarwise.clinic._capture import analyse_colour, check_pixel_mm, read_colour, reconstruct
+from scarwise.clinic._capture import analyse_colour, check_pixel_mm, colour_summary, read_colour, reconstruct
 from scarwise.clinic._errors import ConflictError, NotFoundError
 from scarwise.clinic.deps import DbSession, PatientDep, ScanDep
-from scarwise.clinic.models import Patient, Scan
+from scarwise.clinic.models import AuditLog, Patient, Scan, utcnow
 from scarwise.clinic.pages._render import TEMPLATES, check_csrf, redirect
 from scarwise.clinic.routes.scans import fresh_status, queue_measurement, store_scan
 from scarwise.core.errors import InvalidParameterError
@@ -88,8 +89,16 @@ def _colour(request: Request, db: DbSession, scan: Scan, photo: UploadFile, char
         raise ConflictError(f"scan {scan.id} is {scan.status}; colour maps need its measured scars, "
                             "try again when it is done")
     chart = chart.strip() if chart else None
-    return analyse_colour(request.app.state.blobs, scan, (photo.filename, photo.file), chart=chart or None,
-                          linear=linear, max_bytes=_max_bytes(request))
+    before = colour_summary(read_colour(request.app.state.blobs, scan))
+    doc = analyse_colour(request.app.state.blobs, scan, (photo.filename, photo.file), chart=chart or None,
+                         linear=linear, max_bytes=_max_bytes(request))
+    # the result lives in files, not rows, so the ORM audit hook cannot see it: one explicit entry
+    # (who, when, which scan, the numbers before and after; never the photograph or the maps)
+    db.execute(insert(AuditLog).values(clinic_id=scan.clinic_id, user_id=db.info.get("actor_id"), at=utcnow(),
+                                       action="colour", entity="scan", entity_id=scan.id, before=before,
+                                       after=colour_summary(doc)))
+    db.commit()
+    return doc
 
 
 @router.post("/scans/{scan_id}/colour")
