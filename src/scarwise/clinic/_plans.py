@@ -14,6 +14,7 @@ completed or cancelled plan. Like ``crud``, writes flush and the caller commits.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -73,6 +74,36 @@ def progress(plan: TreatmentPlan, done: int) -> dict[str, Any]:
     return {"sessions_done": done, "sessions_planned": plan.planned_sessions,
             "fraction": min(1.0, done / plan.planned_sessions) if plan.planned_sessions else 0.0,
             "next_session_on": nxt}
+
+
+@dataclass(frozen=True)
+class DueSession:
+    """The next planned session of an open plan, computed from its schedule (not stored).
+
+    ``number``: the session's number in the plan (1-based); ``due_on``: its planned date.
+    """
+
+    plan: TreatmentPlan
+    number: int
+    due_on: dt.date
+
+
+def sessions_due(db: Session, *, clinic_id: int, until: dt.date) -> list[DueSession]:
+    """Open plans of ``clinic_id`` whose next planned session falls on or before ``until``, by date.
+
+    The next session is the one after those recorded (``planned_dates(plan)[done]``); completed and
+    cancelled plans, and plans with every session recorded, have none.
+    """
+    q = select(TreatmentPlan).where(TreatmentPlan.clinic_id == clinic_id, TreatmentPlan.status.in_(OPEN_STATUSES),
+                                    TreatmentPlan.start_on <= until)
+    plans = list(db.scalars(q))
+    done = sessions_done(db, [p.id for p in plans])
+    due = []
+    for plan in plans:
+        nxt = progress(plan, done[plan.id])["next_session_on"]
+        if nxt is not None and nxt <= until:
+            due.append(DueSession(plan=plan, number=done[plan.id] + 1, due_on=nxt))
+    return sorted(due, key=lambda d: (d.due_on, d.plan.id))
 
 
 def _measured_scan(db: Session, *, patient: Patient, scan_id: int | None) -> Scan | None:

@@ -35,7 +35,7 @@ def plan_context(db: Session, patient: Patient) -> dict[str, Any]:
     """What the patient page shows of plans: each plan with its progress, and the form's choices."""
     plans = _plans.list_plans(db, patient=patient)
     done = _plans.sessions_done(db, [p.id for p in plans])
-    return {"plans": [(p, _plans.progress(p, done[p.id])) for p in plans],
+    return {"plans": [(p, _plans.progress(p, done[p.id])) for p in plans], "plans_by_id": {p.id: p for p in plans},
             "open_plans": [p for p in plans if p.status in _plans.OPEN_STATUSES],
             "protocol_choices": protocol_choices(),
             "measured_scans": list(reversed(measured_scans(crud.list_scans(db, patient=patient))))}

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from scarwise.clinic import _reads, crud
 from scarwise.clinic._errors import AuthenticationError, RateLimitedError
+from scarwise.clinic._plans import sessions_due
 from scarwise.clinic._scans import supported_suffixes
 from scarwise.clinic.deps import SESSION_COOKIE, Admin, Clinician, CurrentUser, DbSession, PatientDep, ScanDep
 from scarwise.clinic.models import Patient, TreatmentSession, User
@@ -258,7 +259,12 @@ def add_adverse_event(request: Request, patient: PatientDep, _user: Clinician, d
 @router.get("/follow-ups", response_class=HTMLResponse)
 def follow_ups_page(request: Request, user: CurrentUser, db: DbSession, until: dt.date | None = None) -> Response:
     until = until or dt.date.today()
-    rows = [(f, db.get(Patient, f.patient_id)) for f in crud.follow_ups_due(db, clinic_id=user.clinic_id, until=until)]
+    # follow-up visits (stored) and the next planned session of each open plan (computed), by due date
+    rows = [(f.due_on, "follow-up", f, db.get(Patient, f.patient_id))
+            for f in crud.follow_ups_due(db, clinic_id=user.clinic_id, until=until)]
+    rows += [(d.due_on, "plan", d, db.get(Patient, d.plan.patient_id))
+             for d in sessions_due(db, clinic_id=user.clinic_id, until=until)]
+    rows.sort(key=lambda r: (r[0], r[1]))
     return render(request, "lists.html", {"kind": "follow-ups", "title": "Follow-ups due", "rows": rows,
                                           "until": until.isoformat(), "today_date": dt.date.today()}, user=user)
 

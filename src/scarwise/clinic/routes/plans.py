@@ -96,6 +96,25 @@ def list_plans(patient: PatientDep, db: DbSession) -> Any:
     return [public(p, done[p.id]) for p in plans]
 
 
+class DueSessionPublic(BaseModel):
+    """The next planned session of an open plan (computed from its schedule; not a stored record)."""
+
+    plan_id: int
+    patient_id: int
+    protocol: str
+    session_number: int
+    sessions_planned: int
+    due_on: dt.date
+
+
+@router.get("/follow-ups/planned-sessions", response_model=list[DueSessionPublic])
+def planned_sessions_due(user: CurrentUser, db: DbSession, until: dt.date | None = None) -> Any:
+    """Open plans' next planned sessions due up to ``until`` (default today: the overdue ones)."""
+    return [DueSessionPublic(plan_id=d.plan.id, patient_id=d.plan.patient_id, protocol=d.plan.protocol,
+                             session_number=d.number, sessions_planned=d.plan.planned_sessions, due_on=d.due_on)
+            for d in _plans.sessions_due(db, clinic_id=user.clinic_id, until=until or dt.date.today())]
+
+
 @router.get("/plans/{plan_id}", response_model=PlanDetail)
 def read_plan(plan: PlanDep, db: DbSession) -> Any:
     sessions = _plans.plan_sessions(db, plan=plan)
