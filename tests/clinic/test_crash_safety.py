@@ -297,17 +297,19 @@ def test_startup_removes_stale_files(fresh_settings, caplog: pytest.LogCaptureFi
     old = time.time() - 7200
     orphan = store.path(hashlib.sha256(b"orphan").hexdigest(), ".x3p")
     young = store.path(hashlib.sha256(b"young").hexdigest(), ".x3p")
-    for path in (orphan, young, store.root / ".upload-abc", store.root / ".capture-x" / "img.png"):
+    sidecar_tmp = store.root / "colour" / ".sidecar-abc"
+    for path in (orphan, young, store.root / ".upload-abc", store.root / ".capture-x" / "img.png", sidecar_tmp):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"left by a kill")
-    for path in (orphan, store.root / ".upload-abc", store.root / ".capture-x", store.path(sha, ".x3p")):
+    for path in (orphan, store.root / ".upload-abc", store.root / ".capture-x", store.path(sha, ".x3p"),
+                 sidecar_tmp):
         os.utime(path, (old, old))
     with caplog.at_level(logging.WARNING, logger="scarwise.clinic"):
         create_app(fresh_settings).state.engine.dispose()  # default grace: one hour
     assert store.path(sha, ".x3p").is_file() and young.is_file()  # referenced / younger than the grace
     assert not orphan.exists() and not (store.root / ".upload-abc").exists()
-    assert not (store.root / ".capture-x").exists()
-    assert sum("interrupted write" in r.getMessage() for r in caplog.records) == 3
+    assert not (store.root / ".capture-x").exists() and not sidecar_tmp.exists()
+    assert sum("interrupted write" in r.getMessage() for r in caplog.records) == 4
     create_app(fresh_settings.model_copy(update={"stale_file_s": 0})).state.engine.dispose()
     assert not young.exists() and store.path(sha, ".x3p").is_file()
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, inspect, make_url, text
 
-from scarwise.clinic._scans import TEMP_PREFIXES
+from scarwise.clinic._scans import SIDECAR_TEMP_PREFIX, TEMP_PREFIXES
 from scarwise.clinic._settings import Settings
 from scarwise.core.errors import InvalidFileError, InvalidParameterError
 
@@ -37,7 +37,7 @@ FORMAT = "scarwise-backup/1"
 MANIFEST = "manifest.json"
 #: tables whose rows make a database "non-empty" (a fresh, migrated database has none)
 #: name prefixes of files being written (skipped): the store's temporaries and ``_capture``'s sidecar temp files
-_IN_FLIGHT = (*TEMP_PREFIXES, ".sidecar-")
+_IN_FLIGHT = (*TEMP_PREFIXES, SIDECAR_TEMP_PREFIX)
 _CONTENT_TABLES = ("clinic", "user", "patient", "scan", "treatment_session", "audit_log")
 
 

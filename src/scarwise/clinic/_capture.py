@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from scarwise.clinic._scans import BlobStore
+from scarwise.clinic._scans import SIDECAR_TEMP_PREFIX, BlobStore
 from scarwise.core.errors import (
     InvalidFileError,
     InvalidParameterError,
@@ -183,7 +183,7 @@ def analyse_colour(store: BlobStore, scan: Any, photo: tuple[str | None, BinaryI
            "maps_sha256": maps_sha, "stats": stats}
     path = sidecar_path(store, scan.id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".sidecar-")
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=SIDECAR_TEMP_PREFIX)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(doc, fh, allow_nan=False, default=float)
     os.replace(tmp_name, path)

@@ -45,6 +45,8 @@ _SLOTS_LOCK = threading.Lock()
 _LOG = logging.getLogger("scarwise.clinic")
 #: Prefixes of the temporary files and folders writers leave in the store root if the process dies.
 TEMP_PREFIXES = (".upload-", ".capture-", ".colour-", "tmp")
+#: Prefix of a colour result's sidecar while it is written, in ``colour/`` (``_capture``).
+SIDECAR_TEMP_PREFIX = ".sidecar-"
 DIED = "the measurement stopped because its worker died (server restart?); upload the scan again"
 
 
@@ -107,7 +109,8 @@ class BlobStore:
     def remove_stale(self, referenced: set[str], *, grace_s: float) -> list[Path]:
         """Remove what a killed writer left behind, if older than ``grace_s`` seconds.
 
-        That is temporary files and folders in the root (``.upload-*`` and the like) and blob files
+        That is temporary files and folders in the root (``.upload-*`` and the like) and in
+        ``colour/`` (``.sidecar-*``), and blob files
         whose name (``sha256 + suffix``) is not in ``referenced``: written, but the process died
         before the row naming them was committed. The grace period spares files that another live
         process is writing now. Returns the paths removed; each is logged.
@@ -121,6 +124,8 @@ class BlobStore:
             elif entry.is_dir() and len(entry.name) == 2:  # ab/abcdef...
                 candidates = [(path, "unreferenced blob") for path in sorted(entry.iterdir())
                               if path.is_file() and path.name not in referenced]
+            elif entry.is_dir() and entry.name == "colour":  # colour results' half-written sidecars
+                candidates = [(path, "temporary file") for path in sorted(entry.glob(SIDECAR_TEMP_PREFIX + "*"))]
             else:
                 continue
             for path, what in candidates:
