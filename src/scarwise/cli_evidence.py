@@ -34,7 +34,14 @@ from scarwise.evidence import (
     subgroup_analysis,
     trim_and_fill,
 )
-from scarwise.evidence._plots import cumulative_plot, forest_plot, funnel_plot
+
+
+def _plots() -> Any:
+    """``scarwise.evidence._plots``, imported when a plot is asked for (matplotlib slows every command)."""
+    from scarwise.evidence import _plots
+
+    return _plots
+
 
 evidence_app = typer.Typer(help="The curated evidence base: list studies, pool them.", no_args_is_help=True,
                            pretty_exceptions_show_locals=False, add_completion=False)
@@ -203,10 +210,10 @@ def meta_command(
                                           for n, b, se, p in zip(mr.names, mr.coef, mr.se, mr.p, strict=True)]}
         exp = measure in RATIO_MEASURES
         if plot is not None:
-            forest_plot(labels, es.yi, es.vi, plot, result=result, subgroups=sub, groups=groups, lang=lang,
+            _plots().forest_plot(labels, es.yi, es.vi, plot, result=result, subgroups=sub, groups=groups, lang=lang,
                         exp=exp, effect_label=measure, ci_level=level)
         if funnel is not None:
-            funnel_plot(es.yi, es.vi, funnel, estimate=result.estimate, lang=lang, exp=exp,
+            _plots().funnel_plot(es.yi, es.vi, funnel, estimate=result.estimate, lang=lang, exp=exp,
                         filled_yi=tf.filled_yi if tf else (), filled_vi=tf.filled_vi if tf else ())
         if cumulative_path is not None:
             if "year" not in raw:
@@ -216,7 +223,7 @@ def meta_command(
             except ValueError:
                 raise InvalidFileError(f"{file.name}: column 'year' must be numeric") from None
             perm, batch = cumulative(es.yi, es.vi, years, method=method, hksj=hksj, ci_level=level)
-            cumulative_plot([labels[i] for i in perm[1:]], batch, cumulative_path, lang=lang, exp=exp)
+            _plots().cumulative_plot([labels[i] for i in perm[1:]], batch, cumulative_path, lang=lang, exp=exp)
     if as_json:
         _emit(data)
     else:
@@ -267,7 +274,7 @@ def pool_command(
         if plot is not None:
             by_id = {s.id: s for s in table.studies}
             used = [by_id[i] for i in pooled.studies]
-            forest_plot([f"{s.first_author} {s.year or ''}".strip() for s in used], [s.yi for s in used],
+            _plots().forest_plot([f"{s.first_author} {s.year or ''}".strip() for s in used], [s.yi for s in used],
                         [s.vi for s in used], plot, result=pooled.result, lang=lang,
                         exp=pooled.measure in RATIO_MEASURES, effect_label=pooled.measure)
     if as_json:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special, stats
+from scipy import special  # not scipy.stats: it doubles the import time of the CLI
 
 from scarwise.core.errors import InvalidParameterError
 
@@ -142,7 +142,7 @@ def mean_sd_from_median_iqr(q1: ArrayLike, median: ArrayLike, q3: ArrayLike, n: 
     a, m, b, nn = _arrays(q1=q1, median=median, q3=q3, n=n)
     if np.any(b < a) or np.any(m < a) or np.any(m > b) or np.any(nn < 3):
         raise InvalidParameterError("need q1 <= median <= q3 and n >= 3")
-    return (a + m + b) / 3, (b - a) / (2 * stats.norm.ppf((0.75 * nn - 0.125) / (nn + 0.25)))
+    return (a + m + b) / 3, (b - a) / (2 * special.ndtri((0.75 * nn - 0.125) / (nn + 0.25)))
 
 
 def mean_sd_from_median_range(minimum: ArrayLike, median: ArrayLike, maximum: ArrayLike,
@@ -154,7 +154,7 @@ def mean_sd_from_median_range(minimum: ArrayLike, median: ArrayLike, maximum: Ar
     a, m, b, nn = _arrays(minimum=minimum, median=median, maximum=maximum, n=n)
     if np.any(b < a) or np.any(m < a) or np.any(m > b) or np.any(nn < 2):
         raise InvalidParameterError("need min <= median <= max and n >= 2")
-    return (a + 2 * m + b) / 4, (b - a) / (2 * stats.norm.ppf((nn - 0.375) / (nn + 0.25)))
+    return (a + 2 * m + b) / 4, (b - a) / (2 * special.ndtri((nn - 0.375) / (nn + 0.25)))
 
 
 def se_from_p(estimate: ArrayLike, p: ArrayLike, *, df: ArrayLike | None = None) -> Array:
@@ -166,7 +166,7 @@ def se_from_p(estimate: ArrayLike, p: ArrayLike, *, df: ArrayLike | None = None)
     est, pv = _arrays(estimate=estimate, p=p)
     if np.any((pv <= 0) | (pv >= 1)):
         raise InvalidParameterError("p must be an exact value strictly between 0 and 1")
-    crit = stats.norm.isf(pv / 2) if df is None else stats.t.isf(pv / 2, np.asarray(df, dtype=float))
+    crit = -special.ndtri(pv / 2) if df is None else special.stdtrit(np.asarray(df, dtype=float), 1 - pv / 2)
     return np.abs(est) / crit
 
 
