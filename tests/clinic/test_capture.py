@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import time
+import zipfile
 
 import numpy as np
 import pytest
@@ -18,7 +20,9 @@ from PIL import Image
 from sqlalchemy import select
 
 from scarwise.capture import Lights, render_images
-from scarwise.clinic.models import User
+from scarwise.clinic._capture import CAPTURE_SUFFIX, capture_and_measure
+from scarwise.clinic._scans import DIED, clean_blob_store
+from scarwise.clinic.models import Scan, User
 from scarwise.surface.synthetic import make_skin_patch
 from tests.capture.conftest import ring_lights
 from tests.capture.test_colour import expected_indices, reflectance
@@ -75,9 +79,11 @@ def captured(world, client, photo_set):
     pid = world.patient("PS1")
     r = _post_capture(client, world, pid, photo_set[1], photo_set[2])
     assert r.status_code == 202, r.text
-    assert r.json()["status"] == "queued" and r.json()["capture"]["valid_fraction"] > 0.99
+    assert r.json()["status"] == "queued"
+    assert r.json()["capture"] == {"images": 6, "nx": 128, "ny": 128, "pixel_mm": PX}  # header-only checks
     body = _wait_done(client, world, r.json()["id"])
     assert body["status"] == "done", body["error"]
+    assert body["result"]["capture"]["valid_fraction"] > 0.99  # reconstruction figures kept with the result
     return pid, body
 
 
@@ -130,6 +136,107 @@ def test_bad_pixel_size_images_and_types(world, client, photo_set):
     r = _post_capture(client, world, pid, [(files[0][0], b"\x89PNG\r\n\x1a\ntruncated")] + files[1:], lights)
     assert r.status_code == 400 and "PNG" in r.json()["detail"]
     assert client.get(f"/api/patients/{pid}/scans", headers=world.headers()).json() == []
+
+
+@pytest.fixture
+def held_jobs(monkeypatch):
+    """The capture jobs the requests queued, held back so the test runs them when it wants."""
+    jobs = []
+    monkeypatch.setattr("scarwise.clinic.routes.capture.capture_and_measure", lambda *args: jobs.append(args))
+    return jobs
+
+
+def _row(app, sid):
+    with app.state.sessions() as db:
+        scan = db.get(Scan, sid)
+        db.expunge(scan)
+        return scan
+
+
+def _scan_audit(client, world, sid):
+    return [a for a in reversed(client.get("/api/audit?limit=500", headers=world.headers("admin")).json())
+            if a["entity"] == "scan" and a["entity_id"] == sid]
+
+
+def test_202_comes_before_the_reconstruction(world, client, app, photo_set, held_jobs):
+    pid = world.patient("PS6")
+    r = _post_capture(client, world, pid, photo_set[1], photo_set[2])
+    assert r.status_code == 202, r.text
+    sid = r.json()["id"]
+    # answered and committed, nothing reconstructed yet: the row names the stored set, no result
+    body = client.get(f"/api/scans/{sid}", headers=world.headers()).json()
+    assert (body["status"], body["progress"], body["result"], body["error"]) == ("queued", 0.0, None, None)
+    row, store = _row(app, sid), app.state.blobs
+    assert row.suffix == CAPTURE_SUFFIX and store.path(row.sha256, row.suffix).is_file()
+    with zipfile.ZipFile(store.path(row.sha256, row.suffix)) as zf:
+        assert len([n for n in zf.namelist() if n.startswith("image-")]) == 6 and "lights.json" in zf.namelist()
+    assert not list(store.root.glob(".capture-*"))  # the request's temporary folder is gone
+    (job,) = held_jobs
+    assert job[3] == sid
+    capture_and_measure(*job)  # what the background task runs
+    body = _wait_done(client, world, sid)
+    assert body["status"] == "done" and body["progress"] == 1.0, body["error"]
+    assert body["result"]["capture"]["surface"]["nx"] == 128 and body["result"]["scars"]
+    done = _row(app, sid)
+    assert done.suffix == ".x3p" and store.path(done.sha256, ".x3p").is_file()
+    assert done.size_bytes == store.path(done.sha256, ".x3p").stat().st_size
+    assert not store.path(row.sha256, row.suffix).exists()  # the set is dropped once the .x3p is stored
+    assert not list(store.root.glob(".capture-*"))
+    # audit: the upload (by the clinician) names the set; the worker's repointing names the .x3p
+    audit = _scan_audit(client, world, sid)
+    assert audit[0]["action"] == "create" and audit[0]["after"]["suffix"] == CAPTURE_SUFFIX
+    with app.state.sessions() as db:
+        clinician = db.scalar(select(User.id).where(User.email == world.email(world.clinic_a, "clinician")))
+    assert audit[0]["user_id"] == clinician
+    repoint = [a for a in audit if a["action"] == "update" and "sha256" in a["after"]]
+    assert len(repoint) == 1 and repoint[0]["before"]["sha256"] == row.sha256
+    assert repoint[0]["after"] == {"sha256": done.sha256, "size_bytes": done.size_bytes, "suffix": ".x3p"}
+    assert audit[-1]["after"]["status"] == "done"
+
+
+def test_undecodable_image_fails_in_the_background(world, client, app, photo_set):
+    pid = world.patient("PS7")
+    files = list(photo_set[1])
+    name, data = files[2]
+    assert name.endswith(".png")
+    files[2] = (name, data[: len(data) // 2])  # the header is sound, the pixels are cut off
+    r = _post_capture(client, world, pid, files, photo_set[2])
+    assert r.status_code == 202, r.text
+    body = _wait_done(client, world, r.json()["id"])
+    assert body["status"] == "failed" and body["result"] is None
+    assert body["error"].startswith("photometric reconstruction failed:") and "light2.png" in body["error"]
+    assert "image-02" not in body["error"]  # named as uploaded, not as stored
+    assert _scan_audit(client, world, body["id"])[-1]["after"]["status"] == "failed"
+
+
+def test_killed_server_leaves_a_failed_scan_and_no_temporary_files(world, client, app, photo_set, held_jobs):
+    pid = world.patient("PS8")
+    r = _post_capture(client, world, pid, photo_set[1], photo_set[2])
+    sid, store = r.json()["id"], app.state.blobs
+    with app.state.sessions() as db:  # the process that queued it is gone before the job ran
+        db.get(Scan, sid).worker = f"{socket.gethostname()}:999999999"
+        db.commit()
+    stray = store.root / ".capture-killed"
+    stray.mkdir()
+    (stray / "image-00.png").write_bytes(b"half")
+    body = client.get(f"/api/scans/{sid}", headers=world.headers()).json()
+    assert body["status"] == "failed" and body["error"] == DIED
+    with app.state.sessions() as db:
+        assert stray in clean_blob_store(db, store, grace_s=0)
+        row = db.get(Scan, sid)
+        assert store.path(row.sha256, row.suffix).is_file()  # the failed scan's set is whole and still named
+    assert not stray.exists()
+
+
+def test_images_on_different_grids_are_422_up_front(world, client, photo_set, held_jobs):
+    pid = world.patient("PS9")
+    files = list(photo_set[1])
+    buf = io.BytesIO()
+    Image.fromarray(np.zeros((64, 80), np.uint16)).save(buf, format="PNG")
+    files[4] = ("small.png", buf.getvalue())
+    r = _post_capture(client, world, pid, files, photo_set[2])
+    assert r.status_code == 422 and "small.png is 80 x 64" in r.json()["detail"]
+    assert held_jobs == [] and client.get(f"/api/patients/{pid}/scans", headers=world.headers()).json() == []
 
 
 def _photo(ny=128, nx=128):

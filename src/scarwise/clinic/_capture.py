@@ -1,7 +1,9 @@
 """Scans without a 3D camera in the clinic: photometric sets to ``.x3p`` scans, colour maps per scan.
 
-A photometric set (images + lights) is reconstructed with :mod:`scarwise.capture` into a height
-map that is written as ``.x3p`` and then stored and measured like any uploaded scan. Colour
+A photometric set (images + lights) is checked cheaply in the request and stored as one
+content-addressed archive (``<sha256>.capture.zip``) that the new scan row names while it is
+``queued``; the background worker reconstructs it with :mod:`scarwise.capture` into a height map,
+stores that as ``.x3p``, repoints the row at it and measures it like any uploaded scan. Colour
 results need no database column: the maps PNG is a blob, and a JSON sidecar
 ``<blobs>/colour/scan-<id>.json`` (inside the blob folder, so backups carry it) holds the stats
 with the scan's id, clinic and file hash; a sidecar whose hash or clinic does not match is ignored.
@@ -12,14 +14,21 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from scarwise.clinic._scans import SIDECAR_TEMP_PREFIX, BlobStore
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from scarwise.clinic._scans import SIDECAR_TEMP_PREFIX, BlobStore, _beat, measure_scan
+from scarwise.clinic.models import Scan, utcnow
 from scarwise.core.errors import (
     InvalidFileError,
     InvalidParameterError,
+    ScarwiseError,
     TooLargeError,
     UnsupportedFormatError,
 )
@@ -27,6 +36,9 @@ from scarwise.core.errors import (
 #: Most photographs accepted in one photometric set.
 MAX_IMAGES = 32
 LIGHT_SUFFIXES = (".json", ".csv")
+#: Suffix of a stored photometric set (an uncompressed zip) until its ``.x3p`` replaces it.
+CAPTURE_SUFFIX = ".capture.zip"
+MANIFEST = "capture.json"
 
 
 def _safe_name(filename: str | None, default: str) -> str:
@@ -66,14 +78,39 @@ def check_pixel_mm(pixel_mm: float | None) -> float:
     return float(pixel_mm)
 
 
-def reconstruct(images: list[tuple[str | None, BinaryIO]], lights: tuple[str | None, BinaryIO], *,
-                pixel_mm: float, max_bytes: int, max_points: int | None, out_dir: Path) -> tuple[Path, dict[str, Any]]:
-    """Photometric stereo from uploaded files; returns the written ``.x3p`` path and a summary.
+def _image_size(path: Path, name: str) -> tuple[int, int]:
+    """(width, height) from the image's header only (no pixel is decoded)."""
+    try:
+        if path.suffix in (".tif", ".tiff"):
+            import tifffile
+
+            with tifffile.TiffFile(path) as tif:
+                shape = tif.pages.first.shape
+            if len(shape) < 2:
+                raise ValueError(f"shape {shape}")
+            return int(shape[1]), int(shape[0])
+        from PIL import Image
+
+        with Image.open(path) as im:
+            return int(im.width), int(im.height)
+    except Exception as exc:  # noqa: BLE001 - any unreadable header is the same bad input
+        raise InvalidFileError(f"{name} could not be read as a PNG, TIFF or JPEG image ({exc}); "
+                               "is the file complete?") from None
+
+
+def stage_capture(images: list[tuple[str | None, BinaryIO]], lights: tuple[str | None, BinaryIO], *,
+                  pixel_mm: float, max_bytes: int, max_points: int | None, store: BlobStore) -> tuple[str, int, dict]:
+    """Check a photometric set cheaply and store it as one content-addressed archive.
+
+    What is checked here (the request answers 4xx): pixel size, 3 to ``MAX_IMAGES`` images of a
+    known type, their total size, the lights file (parsed, one direction per image, not
+    coplanar), and each image's pixel count and grid from its header. Decoding the images and the
+    reconstruction are left to :func:`prepare_capture` in the background.
 
     Parameters
     ----------
     images : list of (filename, stream)
-        3 to ``MAX_IMAGES`` registered photographs, one per light, in the lights' order.
+        Registered photographs, one per light, in the lights' order.
     lights : (filename, stream)
         LIGHTS.json ``{"directions": [[x, y, z], ...]}`` or a CSV ``x,y,z``.
     pixel_mm : float
@@ -82,31 +119,126 @@ def reconstruct(images: list[tuple[str | None, BinaryIO]], lights: tuple[str | N
         Largest total size of all files, in bytes.
     max_points : int, optional
         Largest number of pixels per image.
-    out_dir : Path
-        Folder for the temporary files and the ``.x3p`` written.
+    store : BlobStore
+        Where the archive (an uncompressed zip, suffix ``CAPTURE_SUFFIX``) is stored.
+
+    Returns
+    -------
+    (sha256, size in bytes, summary) of the archive; summary: images, nx, ny, pixel_mm.
     """
-    from scarwise.capture import capture_scan, load_lights
-    from scarwise.surface.io import write_surface
+    from scarwise.capture import load_lights
+    from scarwise.core import check_point_count
 
     pixel_mm = check_pixel_mm(pixel_mm)
     if not 3 <= len(images) <= MAX_IMAGES:
         raise InvalidParameterError(f"a photometric set needs 3 to {MAX_IMAGES} photographs (one per light), "
                                     f"got {len(images)}")
     suffixes = [check_image_name(name) for name, _ in images]
+    names = [_safe_name(name, f"image-{k:02d}{suffix}") for k, ((name, _), suffix)
+             in enumerate(zip(images, suffixes, strict=True))]
     light_name = _safe_name(lights[0], "lights.json")
-    if Path(light_name).suffix.lower() not in LIGHT_SUFFIXES:
+    light_suffix = Path(light_name).suffix.lower()
+    if light_suffix not in LIGHT_SUFFIXES:
         raise InvalidParameterError(f"{light_name}: the lights must be a .json or .csv file")
-    budget = [max_bytes]
-    paths = [save_upload(stream, out_dir / f"image-{k:02d}{suffix}", budget=budget)
-             for k, ((_, stream), suffix) in enumerate(zip(images, suffixes, strict=True))]
-    light_path = save_upload(lights[1], out_dir / f"lights{Path(light_name).suffix.lower()}", budget=budget)
+    store.root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=store.root, prefix=".capture-") as tmp:
+        out, budget = Path(tmp), [max_bytes]
+        paths = [save_upload(stream, out / f"image-{k:02d}{suffix}", budget=budget)
+                 for k, ((_, stream), suffix) in enumerate(zip(images, suffixes, strict=True))]
+        light_path = save_upload(lights[1], out / f"lights{light_suffix}", budget=budget)
+        try:
+            load_lights(light_path, n_images=len(paths))
+        except (InvalidFileError, UnsupportedFormatError) as exc:  # a bad lights file is bad input: 422
+            raise InvalidParameterError(str(exc).replace(light_path.name, light_name)) from None
+        sizes = [_image_size(path, name) for path, name in zip(paths, names, strict=True)]
+        for (nx, ny), name in zip(sizes, names, strict=True):
+            check_point_count(nx, ny, limit=max_points, what=name)
+            if (nx, ny) != sizes[0]:
+                raise InvalidParameterError(
+                    f"images differ in size: {names[0]} is {sizes[0][0]} x {sizes[0][1]} pixels, {name} is "
+                    f"{nx} x {ny}; all images must be registered on one grid")
+        manifest = {"images": [p.name for p in paths], "names": names, "lights": light_path.name,
+                    "lights_name": light_name, "pixel_mm": pixel_mm}
+        archive = out / "capture.zip"
+        with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
+            zf.writestr(MANIFEST, json.dumps(manifest))
+            for path in [*paths, light_path]:
+                zf.write(path, path.name)
+        sha = store.put_file(archive, suffix=CAPTURE_SUFFIX)
+        size = archive.stat().st_size
+    return sha, size, {"images": len(paths), "nx": sizes[0][0], "ny": sizes[0][1], "pixel_mm": pixel_mm}
+
+
+def reconstruct_archive(archive: Path, *, max_points: int | None, out_dir: Path) -> tuple[Path, dict[str, Any]]:
+    """Photometric stereo from a stored set (:func:`stage_capture`); the ``.x3p`` path and a summary.
+
+    Errors name the photographs and the lights file as uploaded.
+    """
+    from scarwise.capture import capture_scan, load_lights
+    from scarwise.surface.io import write_surface
+
     try:
-        parsed = load_lights(light_path, n_images=len(paths))
-    except (InvalidFileError, UnsupportedFormatError) as exc:  # a bad lights file is bad input: 422
-        raise InvalidParameterError(str(exc).replace(light_path.name, light_name)) from None
-    scan = capture_scan(paths, parsed, pixel_mm=pixel_mm, max_points=max_points)
+        with zipfile.ZipFile(archive) as zf:
+            manifest = json.loads(zf.read(MANIFEST))
+            members = [*manifest["images"], manifest["lights"]]
+            for member in members:  # only the plain names the stager wrote: never a path
+                if Path(member).name != member or member.startswith("."):
+                    raise ValueError(f"unexpected member {member!r}")
+                with zf.open(member) as src, open(out_dir / member, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        raise InvalidFileError(f"the stored photometric set is unreadable ({exc}); upload the set again") from None
+    renames = {**dict(zip(manifest["images"], manifest["names"], strict=True)),
+               manifest["lights"]: manifest["lights_name"]}
+    try:
+        parsed = load_lights(out_dir / manifest["lights"], n_images=len(manifest["images"]))
+        scan = capture_scan([out_dir / name for name in manifest["images"]], parsed,
+                            pixel_mm=float(manifest["pixel_mm"]), max_points=max_points)
+    except ScarwiseError as exc:  # the same error class, naming the files as the user knows them
+        message = str(exc)
+        for stored, name in sorted(renames.items(), key=lambda kv: -len(kv[0])):
+            message = message.replace(stored, name)
+        raise type(exc)(f"photometric reconstruction failed: {message}") from None
     written = write_surface(scan.surface, out_dir / "capture.x3p")
     return Path(written), scan.summary()
+
+
+def prepare_capture(sessions: sessionmaker[Session], store: BlobStore, settings: Any, scan_id: int,
+                    path: Path) -> tuple[Path, dict[str, Any]]:
+    """Background step before measuring a capture: reconstruct, store the ``.x3p``, repoint the row.
+
+    The scan is ``running`` (heartbeat ticking) meanwhile; progress goes 0.1 → 0.25. A scan
+    whose file is not a stored photometric set is returned unchanged. After the row names the
+    ``.x3p``, the archive is deleted unless another scan still names it (the same set twice).
+    Returns the ``.x3p`` path and ``{"capture": summary}`` (grid, ``valid_fraction`` of pixels with
+    a normal, lights used, albedo, integrator), which is kept in the scan's result.
+    """
+    if not path.name.endswith(CAPTURE_SUFFIX):
+        return path, {}
+    _beat(sessions, scan_id, progress=0.1)
+    store.root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=store.root, prefix=".capture-") as tmp:
+        x3p, summary = reconstruct_archive(path, max_points=settings.max_points, out_dir=Path(tmp))
+        sha = store.put_file(x3p, suffix=".x3p")
+        size = x3p.stat().st_size
+    archive_sha = path.name.removesuffix(CAPTURE_SUFFIX)
+    with sessions() as db:  # through the ORM, so the audit log records the file the scan now names
+        scan = db.get(Scan, scan_id)
+        if scan is None:
+            raise ScarwiseError(f"scan {scan_id} was deleted while its photometric set was reconstructed")
+        scan.sha256, scan.suffix, scan.size_bytes = sha, ".x3p", size
+        scan.progress, scan.heartbeat_at = 0.25, utcnow()
+        db.commit()
+        still_named = db.scalar(select(func.count()).select_from(Scan).where(
+            Scan.sha256 == archive_sha, Scan.suffix == CAPTURE_SUFFIX))
+    if not still_named:
+        path.unlink(missing_ok=True)
+    return store.path(sha, ".x3p"), {"capture": summary}
+
+
+def capture_and_measure(sessions: sessionmaker[Session], store: BlobStore, settings: Any, scan_id: int) -> None:
+    """Background job of an uploaded photometric set: reconstruct, then measure like any scan."""
+    measure_scan(sessions, store, settings, scan_id, prepare=prepare_capture)
 
 
 # -- colour -------------------------------------------------------------------------------------

@@ -17,8 +17,9 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -181,16 +182,27 @@ def _slots(n: int) -> threading.BoundedSemaphore:
         return _SLOTS.setdefault(n, threading.BoundedSemaphore(n))
 
 
-def measure_scan(sessions: sessionmaker[Session], store: BlobStore, settings: Settings, scan_id: int) -> None:
+#: ``prepare(sessions, store, settings, scan_id, path) -> (path, extra)``: turns the stored file into
+#: the scan file to measure (and updates the row), run by the worker while the scan is ``running``;
+#: ``extra`` keys are added to the stored result (e.g. ``{"capture": {...}}``).
+Prepare = Callable[[sessionmaker[Session], BlobStore, Settings, int, Path], tuple[Path, dict[str, Any]]]
+
+
+def measure_scan(sessions: sessionmaker[Session], store: BlobStore, settings: Settings, scan_id: int, *,
+                 prepare: Prepare | None = None) -> None:
     """Measure one stored scan and write the result (or a readable error) to its row.
 
     At most ``settings.scan_workers`` scans are measured at once; the others stay ``queued``.
+    ``prepare`` (optional) first turns the stored file into the scan to measure, e.g. a
+    photometric set into its reconstructed ``.x3p`` (``_capture.prepare_capture``); its
+    ``ScarwiseError`` ends the scan as ``failed`` with that message.
     """
     with _slots(settings.scan_workers):
-        _measure(sessions, store, settings, scan_id)
+        _measure(sessions, store, settings, scan_id, prepare)
 
 
-def _measure(sessions: sessionmaker[Session], store: BlobStore, settings: Settings, scan_id: int) -> None:
+def _measure(sessions: sessionmaker[Session], store: BlobStore, settings: Settings, scan_id: int,
+             prepare: Prepare | None = None) -> None:
     from scarwise.surface.io import read_surface
     from scarwise.surface.measure import measure_surface
 
@@ -205,6 +217,9 @@ def _measure(sessions: sessionmaker[Session], store: BlobStore, settings: Settin
     ticker = threading.Thread(target=_tick, args=(sessions, scan_id, stop, settings.scan_stale_s), daemon=True)
     ticker.start()
     try:
+        extra: dict[str, Any] = {}
+        if prepare is not None:
+            path, extra = prepare(sessions, store, settings, scan_id, path)
         kwargs = {"pixel_mm": pixel_mm}
         if settings.max_points is not None:
             kwargs["max_points"] = settings.max_points
@@ -213,7 +228,7 @@ def _measure(sessions: sessionmaker[Session], store: BlobStore, settings: Settin
         result = measure_surface(surface)
         _beat(sessions, scan_id, progress=0.8)
         map_sha = _scar_map(store, surface, result)
-        values = {"status": "done", "progress": 1.0, "result": result.to_json(), "map_sha256": map_sha,
+        values = {"status": "done", "progress": 1.0, "result": {**result.to_json(), **extra}, "map_sha256": map_sha,
                   "error": None}
     except ScarwiseError as exc:
         values = {"status": "failed", "error": str(exc)}

@@ -6,23 +6,28 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from sqlalchemy import insert
-from starlette.datastructures import Headers
 
 from scarwise.clinic import crud
-from scarwise.clinic._capture import analyse_colour, check_pixel_mm, colour_summary, read_colour, reconstruct
+from scarwise.clinic._capture import (
+    CAPTURE_SUFFIX,
+    analyse_colour,
+    capture_and_measure,
+    check_pixel_mm,
+    colour_summary,
+    read_colour,
+    stage_capture,
+)
 from scarwise.clinic._errors import ConflictError, NotFoundError
+from scarwise.clinic._scans import worker_id
 from scarwise.clinic.deps import DbSession, PatientDep, ScanDep
 from scarwise.clinic.models import AuditLog, Patient, Scan, utcnow
 from scarwise.clinic.pages._render import TEMPLATES, check_csrf, redirect
-from scarwise.clinic.routes.scans import fresh_status, queue_measurement, store_scan
+from scarwise.clinic.routes.scans import fresh_status
 from scarwise.core.errors import InvalidParameterError
 
 router = APIRouter(tags=["capture"])
@@ -47,20 +52,23 @@ def _max_bytes(request: Request) -> int:
 def capture_to_scan(request: Request, db: DbSession, tasks: BackgroundTasks, patient: Patient,
                     images: list[UploadFile], lights: UploadFile, *, pixel_mm: float | None,
                     visit_on: dt.date | None) -> tuple[Scan, dict[str, Any]]:
-    """Consent (409) first, then reconstruct, then store and queue the ``.x3p`` as a normal scan."""
+    """Consent (409), cheap checks (4xx), store the set, queue reconstruction + measurement.
+
+    The request never reconstructs: the scan row is committed ``queued`` naming the stored set
+    (``<sha256>.capture.zip``), and the background job turns it into the ``.x3p`` it measures.
+    """
     _need_imaging(db, patient)
     pixel_mm = check_pixel_mm(pixel_mm)
-    root = request.app.state.blobs.root
-    root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=root, prefix=".capture-") as tmp:
-        x3p, summary = reconstruct([(f.filename, f.file) for f in images], (lights.filename, lights.file),
-                                   pixel_mm=pixel_mm, max_bytes=_max_bytes(request),
-                                   max_points=request.app.state.settings.max_points, out_dir=Path(tmp))
-        name = f"photometric-{len(images)}-images.x3p"
-        upload = UploadFile(io.BytesIO(x3p.read_bytes()), filename=name,
-                            headers=Headers({"content-type": "application/octet-stream"}))
-        scan = store_scan(request, db, patient, upload, pixel_mm=pixel_mm, visit_on=visit_on)
-    queue_measurement(request, tasks, scan)
+    state = request.app.state
+    sha, size, summary = stage_capture([(f.filename, f.file) for f in images], (lights.filename, lights.file),
+                                       pixel_mm=pixel_mm, max_bytes=_max_bytes(request),
+                                       max_points=state.settings.max_points, store=state.blobs)
+    scan = Scan(clinic_id=patient.clinic_id, patient_id=patient.id, filename=f"photometric-{len(images)}-images.x3p",
+                sha256=sha, suffix=CAPTURE_SUFFIX, size_bytes=size, pixel_mm=pixel_mm,
+                visit_on=visit_on or dt.date.today(), status="queued", worker=worker_id(), heartbeat_at=utcnow())
+    db.add(scan)
+    db.commit()
+    tasks.add_task(capture_and_measure, state.sessions, state.blobs, state.settings, scan.id)
     return scan, summary
 
 
@@ -69,11 +77,14 @@ def upload_capture(request: Request, tasks: BackgroundTasks, patient: PatientDep
                    images: Annotated[list[UploadFile], File()], lights: Annotated[UploadFile, File()],
                    pixel_mm: Annotated[float, Form()],
                    visit_on: Annotated[dt.date | None, Form()] = None) -> dict[str, Any]:
-    """Reconstruct a height map from photographs under known lights; it is measured like a scan.
+    """Store photographs under known lights; a height map is reconstructed and measured in the background.
 
     ``images``: 3-32 registered PNG/TIFF/JPEG photographs, one per light; ``lights``: LIGHTS.json
-    ``{"directions": [[x, y, z], ...]}`` or CSV; ``pixel_mm``: pixel size on the skin. Answers 202
-    with the new scan's id; follow it at ``GET /api/scans/{id}``.
+    ``{"directions": [[x, y, z], ...]}`` or CSV; ``pixel_mm``: pixel size on the skin. Counts, types,
+    sizes, the lights and the image grids are checked before answering (4xx); then 202 with the new
+    scan's id (``queued``) and ``capture`` (images, nx, ny, pixel_mm). Follow it at
+    ``GET /api/scans/{id}``: it is ``running`` while reconstructed and measured, then ``done``, or
+    ``failed`` with the reason (e.g. images that cannot be decoded).
     """
     scan, summary = capture_to_scan(request, db, tasks, patient, images, lights, pixel_mm=pixel_mm,
                                     visit_on=visit_on)
