@@ -146,6 +146,15 @@ def _pooled_view(pe: PooledEvidence, ev: OptionEvidence, lang: str, t: Any, note
     )
 
 
+def pooled_view(pooled: PooledEvidence, option: OptionEvidence, *, lang: str, version: str) -> PooledView:
+    """The report's view of one pooled effect in ``lang``: label, back-transformed values and chart.
+
+    The same numbers, labels and direction as the decision-aid report, for other pages that show
+    the evidence (the clinic's ``/learn`` pages).
+    """
+    return _pooled_view(pooled, option, check_lang(lang), translator(lang), _Notes(), version)
+
+
 _FRACTION = re.compile(r"([A-Za-z][A-Za-z \"-]*?)\s+(\d+)/(\d+)")
 _ARM = re.compile(r"^\s*([A-Za-z][\w +%-]*?):")
 

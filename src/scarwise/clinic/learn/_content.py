@@ -19,8 +19,11 @@ from markupsafe import Markup, escape
 from scarwise.clinic.learn._strings import CATALOGUE
 from scarwise.evidence import EvidenceTable, Study
 from scarwise.report import (
+    LOWER_IS_BETTER,
     OPTIONS,
     PRICES_ENV_VAR,
+    RATIO_MEASURES,
+    REGENERATIVE,
     REGULATION_CHECKED,
     OptionEvidence,
     PriceList,
@@ -28,11 +31,9 @@ from scarwise.report import (
     fmt_date,
     fmt_number,
     fmt_sar,
+    pooled_view,
+    translator,
 )
-from scarwise.report._content import REGENERATIVE as _REGENERATIVE
-from scarwise.report._content import _Notes, _pooled_view
-from scarwise.report._i18n import translator
-from scarwise.report._options import LOWER_IS_BETTER, RATIO_MEASURES
 
 SCAR_TYPES = ("icepick", "boxcar", "rolling")
 _TYPE_PATTERNS = {"icepick": r"\bice\s?-?pick", "boxcar": r"\bbox\s?-?car", "rolling": r"\brolling\b"}
@@ -87,7 +88,7 @@ def _range(lo: Markup, hi: Markup) -> Markup:
 def _pooled(ev: OptionEvidence, lang: str, t: Any, version: str) -> dict[str, Any]:
     """The report's pooled view (same label, same back-transform) with every number wrapped."""
     pe = ev.pooled
-    view = _pooled_view(pe, ev, lang, t, _Notes(), version)
+    view = pooled_view(pe, ev, lang=lang, version=version)
     v = view.values
 
     def n(key: str) -> Markup:
@@ -163,7 +164,7 @@ def regulation(table: EvidenceTable, lang: str) -> dict[str, Any]:
     """The report's regulation sentences (reg_1..reg_7) and questions, and the date they were checked."""
     _, t = strings(lang)
     items = [Markup(escape(t(f"reg_{i}"))) for i in range(1, 7)]
-    regen = [s for s in table.studies if s.verified and _REGENERATIVE & set(s.treatments) and s.n]
+    regen = [s for s in table.studies if s.verified and REGENERATIVE & set(s.treatments) and s.n]
     if regen:
         ns = [s.n for s in regen]
 

@@ -15,8 +15,7 @@ from scarwise.clinic._i18n import pick_language
 from scarwise.clinic.learn import _content as content
 from scarwise.clinic.learn import _figures as figures
 from scarwise.evidence import load_studies
-from scarwise.report import all_option_evidence, load_prices
-from scarwise.report._options import RATIO_MEASURES
+from scarwise.report import RATIO_MEASURES, all_option_evidence, load_prices
 from scarwise.therapy import PREDICTION_LABEL, get_protocol
 
 _HERE = Path(__file__).parent
