@@ -1,8 +1,14 @@
 """Code systems, codes and UCUM units of the scarwise FHIR R4 profile (documented in ``docs/fhir.md``).
 
 Systems under ``urn:scarwise:`` are private to scarwise (not resolvable); the others are the HL7,
-SNOMED CT, ICD-10 and UCUM systems. Codes marked UNVERIFIED could not be checked against the
-terminology's own browser from this project and must be reviewed before use in NPHIES.
+SNOMED CT, ICD-10 and UCUM systems. The clinical codes below were checked (2026-11-25) against the
+sources cited next to each; none of them is the terminology's own browser (WHO ICD-10 browser page
+L80-L99, SNOMED CT browser), which could not be retrieved from this project, so review them against
+those browsers before use in NPHIES. UCUM codes follow the UCUM grammar (prefix symbol + metric atom
++ integer exponent, e.g. ``mm2``; ``u`` = micro; ``1`` = unity; ``%``), checked against the UCUM
+excerpt https://reference.opcfoundation.org/Core/Part8/v105/docs/Annex%C2%A0B, the prefix table
+generated from ucum-essence.xml (https://app.unpkg.com/@atomic-ehr/ucum@0.2.5/files/src/prefixes.ts)
+and the FHIR ucum-common value set (https://hl7.org/fhir/6.0.0-ballot4/valueset-ucum-common.html).
 """
 
 from __future__ import annotations
@@ -60,12 +66,21 @@ def parse_clinic_system(system: str | None) -> tuple[int, str] | None:
 
 # -- clinical codes ---------------------------------------------------------------------
 #: Condition.code. No SNOMED CT concept for "acne scar" could be verified from this project, so
-#: none is sent; ICD-10 L90.5 "Scar conditions and fibrosis of skin" is UNVERIFIED (from memory).
+#: none is sent. ICD-10 L90.5 "Scar conditions and fibrosis of skin": code and title as listed at
+#: https://www.diseasedb.com/icd10/L90.5 (inclusion terms: adherent scar, cicatrix, disfigurement
+#: of skin due to scar, fibrosis of skin NOS, scar NOS) and identically in several public ICD-10
+#: code tables on GitHub (2026-11-25). Secondary sources only: the WHO ICD-10 browser page
+#: (icd.who.int/browse10/2019/en, block L80-L99) was not retrievable here -- check it there.
 CONDITION_TEXT = "Acne scarring"
 CONDITION_CODINGS = [{"system": ICD10, "code": "L90.5", "display": "Scar conditions and fibrosis of skin"}]
-#: BodyStructure.location / bodySite: SNOMED CT 89545001 "Face structure" — UNVERIFIED (from memory).
+#: BodyStructure.location / bodySite: SNOMED CT 89545001 "Face". The expansion (from SNOMED CT, whose
+#: displays it shows where they differ from the value set's own, e.g. 421060004) of the HL7 Europe
+#: PCSP value set https://build.fhir.org/ig/hl7-eu/pcsp/ValueSet-vs-affectedOrgan-eu-pcsp.html
+#: lists "89545001 Face"; DICOM CID 4061 (Head and/or Neck Primary Anatomic Structure) gives the same
+#: code meaning (2026-11-25). The display was "Face structure" (from memory, in no retrieved text).
+#: The SNOMED CT browser itself was not retrievable -- check it there.
 #: The clinic does not record the site per scan; the face is the default site of acne scarring.
-FACE = {"system": SNOMED, "code": "89545001", "display": "Face structure"}
+FACE = {"system": SNOMED, "code": "89545001", "display": "Face"}
 
 CONSENT_SCOPES = {"treatment": "treatment", "research": "research", "imaging": "patient-privacy"}
 SCAR_TYPES = ("icepick", "boxcar", "rolling", "hypertrophic")
