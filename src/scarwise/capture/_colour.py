@@ -12,20 +12,26 @@ Indices (per pixel, from *linear* RGB reflectance R, G, B on a 0-1 scale):
 - **Individual typology angle** ``ITA = atan((L* - 50) / b*)`` in degrees (Chardon et al. 1991):
   lower is darker (more melanin); and **a*** (CIELAB redness), both from sRGB primaries, D65.
 
-The bibliographic details below were written from memory and are **UNVERIFIED** against the
-primary papers (no copy in ``reference/``); the formulas are the widely quoted forms.
+The bibliographic details below were checked on 2026-11-25 against the pages named after each
+reference; what no retrieved page showed is marked UNVERIFIED.
 
 References
 ----------
 Diffey BL, Oliver RJ, Farr PM. A portable instrument for quantifying erythema induced by
-ultraviolet radiation. Br J Dermatol 1984;111(6):663-672. (UNVERIFIED details)
+ultraviolet radiation. Br J Dermatol 1984;111(6):663-672. Title, journal and year as listed among
+the references at https://scilit.net/publications/d43734338efc2c98a19bd88ada0ea41c; authors,
+volume, issue and pages UNVERIFIED (no retrieved page showed them).
 Takiwaki H. Measurement of skin color: practical application and theoretical considerations.
-J Med Invest 1998;44(3-4):121-126. (UNVERIFIED details)
+J Med Invest 1998;44(3-4):121-126. Verified at the journal's page
+http://medical.med.tokushima-u.ac.jp/jmi/vol44/text/v44_n3-4_p121.html.
 Yamamoto T, Takiwaki H, Arase S, Ohshima H. Derivation and clinical application of special imaging
 by means of digital cameras and Image J freeware for quantification of erythema and pigmentation.
-Skin Res Technol 2008;14(1):26-34. (UNVERIFIED details)
+Skin Res Technol 2008;14(1):26-34. doi:10.1111/j.1600-0846.2007.00256.x. Verified at the PubMed
+record 18211599 (mirror https://suppr.wilddata.cn/browses/detail/pubmed/18211599).
 Chardon A, Cretois I, Hourseau C. Skin colour typology and suntanning pathways. Int J Cosmet Sci
-1991;13(4):191-208. (UNVERIFIED details)
+1991;13(4):191-208. doi:10.1111/j.1467-2494.1991.tb00561.x. Title, journal, year and DOI verified
+at the Wiley abstract page https://onlinelibrary.wiley.com/doi/10.1111/j.1467-2494.1991.tb00561.x/abstract;
+authors, volume and pages only in secondary citations (public GitHub reference lists): UNVERIFIED.
 """
 
 from __future__ import annotations
