@@ -4,9 +4,18 @@ Every patient is drawn from its own random stream, ``SeedSequence(seed, spawn_ke
 ``index``-th child of ``SeedSequence(seed)``), so a patient is the same whatever chunk or worker
 draws it. Distributions (all documented here; UNVERIFIED ones must not be relied on as facts):
 
-* age (years): normal, mean 27, SD 7, truncated to 16..60 -- ours, UNVERIFIED (acne-scar clinic adults);
+* age (years): normal, mean 27, SD 7, truncated to 16..60 -- ours, UNVERIFIED for a Saudi clinic.
+  Close to the one acne-scar series found (2026-11-25): 150 atrophic-acne-scar patients at the
+  National Hospital of Dermatology and Venereology, mean age 26.5 +- 6.3 years (abstract at
+  https://artboulevard.org/items/402540; country not stated there, not a Saudi population). Saudi
+  dermatology clinics in general: mean 25.3 years, Qassim, n = 3051 (https://pmc.ncbi.nlm.nih.gov/articles/PMC2994160);
+  mean 35 years, Jeddah, n = 1244 (https://pmc.ncbi.nlm.nih.gov/articles/PMC6464678). Not changed
+  to 26.5/6.3: not a Saudi population, and the stored calibration (``data/posterior.json``, ABC
+  through simulated trials of these patients) was computed with this draw;
 * Fitzpatrick type I..VI: 0, 5, 35, 45, 13, 2 % -- ours for a Saudi clinic population, UNVERIFIED
-  (reference/clinical-evidence.md cites Saudi cohorts of types III-V but gives no distribution);
+  (reference/clinical-evidence.md cites Saudi cohorts of types III-V but gives no distribution; a
+  search on 2026-11-25 for Fitzpatrick-type distributions in Saudi dermatology clinics, acne and
+  acne-scar surveys (Riyadh, Jeddah, Qassim) and sun-exposure/vitamin-D surveys found none);
   skin type does not enter the volume model (it is kept for subgroup reporting and pigment risk);
 * scars per patient: 1 + Poisson(3), at most 12 -- ours, UNVERIFIED;
 * scar type: icepick 60 %, boxcar 25 %, rolling 15 % (Jacob et al. 2001 proportions 60-70/20-30/15-25 %,
