@@ -52,6 +52,23 @@ def test_formats_and_scales(tmp_path):
     np.testing.assert_allclose(grey, rgb8 @ np.array([0.2126, 0.7152, 0.0722]) / 255.0, rtol=1e-6)
 
 
+def test_truncated_image_refused_even_after_weasyprint_import(tmp_path):
+    """WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES; our reader must stay strict."""
+    from PIL import ImageFile
+
+    iio.imwrite(tmp_path / "a.png", np.arange(64 * 64, dtype=np.uint16).reshape(64, 64).astype(np.uint8))
+    good = (tmp_path / "a.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(good[: len(good) // 2])
+    saved = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = True  # what ``import weasyprint`` does
+    try:
+        with pytest.raises(InvalidFileError, match="could not be decoded"):
+            read_image(tmp_path / "cut.png")
+        assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # restored for WeasyPrint
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = saved
+
+
 def test_bad_images(tmp_path):
     a = np.zeros((10, 10), np.uint8)
     iio.imwrite(tmp_path / "a.png", a)

@@ -7,8 +7,10 @@ stored). Sizes are checked against the point limit before any pixel data is deco
 from __future__ import annotations
 
 import struct
+import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +51,28 @@ def _read_tiff(path: Path, max_points: int | None) -> NDArray:
     return data
 
 
+_STRICT_LOCK = threading.Lock()
+
+
+@contextmanager
+def _refuse_truncated() -> Iterator[None]:
+    """Make Pillow raise on a truncated image while we decode one.
+
+    ``PIL.ImageFile.LOAD_TRUNCATED_IMAGES`` is process-wide, and WeasyPrint sets it to True when
+    imported (the clinic imports it for PDF reports): a cut-off photograph would then decode with
+    its missing rows silently black. The lock keeps concurrent readers from restoring the flag
+    under each other.
+    """
+    from PIL import ImageFile
+
+    with _STRICT_LOCK:
+        saved, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = saved
+
+
 def _read_pillow(path: Path, max_points: int | None) -> NDArray:
     from PIL import Image, UnidentifiedImageError
 
@@ -61,7 +85,7 @@ def _read_pillow(path: Path, max_points: int | None) -> NDArray:
                 "save it as a 16-bit TIFF, or as a 16-bit greyscale PNG"
             )
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _refuse_truncated():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as im:
                 check_point_count(im.width, im.height, limit=max_points, what=path.name)
