@@ -83,3 +83,15 @@ def test_reader_survives_a_dead_connection(world, client):
     with reader.connect() as conn:  # the pooled connection dies (e.g. the database server restarted)
         conn.connection.dbapi_connection.close()
     assert client.get("/api/patients", headers=h).status_code == 200
+
+
+def test_reader_bounds_a_stalled_statement_on_postgresql(world):
+    """Reads on the event loop block it while they run: PostgreSQL cancels one after 5 s."""
+    from sqlalchemy import text
+
+    reader = world.app.state.reader
+    if reader.dialect.name != "postgresql":
+        pytest.skip("statement_timeout is a PostgreSQL setting; SQLite reads do not wait on a server")
+    with reader.connect() as conn:
+        assert conn.execute(text("SHOW statement_timeout")).scalar() == "5s"
+    assert reader.url == world.app.state.engine.url

@@ -55,8 +55,11 @@ def make_reader(engine: Engine) -> Engine:
                                max_overflow=-1, isolation_level="AUTOCOMMIT")
         event.listen(reader, "connect", _sqlite_pragmas)
     else:
-        # no ping before each use (a round trip per read): _reads retries once on a dead connection
-        reader = create_engine(engine.url, pool_size=2, max_overflow=-1, isolation_level="AUTOCOMMIT")
+        # no ping before each use (a round trip per read): _reads retries once on a dead connection.
+        # These reads block the event loop while they run, so a stalled server must not hold it for
+        # long: bounded connect and statement times (the reads take about a millisecond).
+        reader = create_engine(engine.url, pool_size=2, max_overflow=-1, isolation_level="AUTOCOMMIT",
+                               connect_args={"connect_timeout": 5, "options": "-c statement_timeout=5000"})
     event.listen(engine, "engine_disposed", lambda _engine: reader.dispose())
     return reader
 
