@@ -80,7 +80,8 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """A column value as JSON can hold it: dates as ISO text, decimals as text, the rest as is."""
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -102,7 +103,7 @@ def _snapshot(obj: Audited, *, old: bool) -> dict[str, Any]:
             value = hist.added[0]
         else:
             value = state.dict.get(key)
-        out[key] = _plain(value)
+        out[key] = plain_value(value)
     return out
 
 

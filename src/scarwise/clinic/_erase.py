@@ -11,13 +11,11 @@ everything as it was. One new audit row, action ``erase``, records the erasure w
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import types
 import zipfile
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -25,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from scarwise.clinic import crud
 from scarwise.clinic._capture import colour_files, read_colour, sidecar_path
+from scarwise.clinic._db import plain_value
 from scarwise.clinic._scans import BlobStore
 from scarwise.clinic.models import (
     AdverseEvent,
@@ -57,16 +56,8 @@ class ErasureReport:
     audit_rows_redacted: int
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
 def _row(obj: Any) -> dict[str, Any]:
-    return {c.key: _plain(getattr(obj, c.key)) for c in obj.__mapper__.column_attrs}
+    return {c.key: plain_value(getattr(obj, c.key)) for c in obj.__mapper__.column_attrs}
 
 
 def patient_records(db: Session, *, clinic_id: int, patient_id: int) -> dict[str, list[dict[str, Any]]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,16 @@ def validate(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
     except ValidationError as exc:
         parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise InvalidParameterError("; ".join(parts)) from None
+
+
+def scan_form_fields(pixel_mm: str, visit_on: str) -> tuple[float | None, dt.date | None]:
+    """The optional pixel size (mm) and visit date of a scan or capture form; blank means not given."""
+    try:
+        size = float(pixel_mm) if pixel_mm.strip() else None
+        visit = dt.date.fromisoformat(visit_on) if visit_on.strip() else None
+    except ValueError:
+        raise InvalidParameterError("pixel size must be a number in mm and the visit a date (YYYY-MM-DD)") from None
+    return size, visit
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -18,7 +18,7 @@ from scarwise.clinic.deps import SESSION_COOKIE, Admin, Clinician, CurrentUser, 
 from scarwise.clinic.models import Patient, TreatmentSession, User
 from scarwise.clinic.pages._plans import plan_context
 from scarwise.clinic.pages._plans import router as plans_router
-from scarwise.clinic.pages._render import check_csrf, redirect, render, validate
+from scarwise.clinic.pages._render import check_csrf, redirect, render, scan_form_fields, validate
 from scarwise.clinic.pages._report import router as report_router
 from scarwise.clinic.routes.scans import fresh_status, queue_measurement, store_scan
 from scarwise.clinic.schemas import (
@@ -192,11 +192,7 @@ def upload_scan(request: Request, tasks: BackgroundTasks, patient: PatientDep, d
                 file: Annotated[UploadFile, File()], pixel_mm: Annotated[str, Form()] = "",
                 visit_on: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf)
-    try:
-        size = float(pixel_mm) if pixel_mm.strip() else None
-        visit = dt.date.fromisoformat(visit_on) if visit_on.strip() else None
-    except ValueError:
-        raise InvalidParameterError("pixel size must be a number in mm and the visit a date (YYYY-MM-DD)") from None
+    size, visit = scan_form_fields(pixel_mm, visit_on)
     scan = store_scan(request, db, patient, file, pixel_mm=size, visit_on=visit)
     queue_measurement(request, tasks, scan)
     return redirect(f"/scans/{scan.id}")

@@ -26,9 +26,8 @@ from scarwise.clinic._errors import ConflictError, NotFoundError
 from scarwise.clinic._scans import worker_id
 from scarwise.clinic.deps import DbSession, PatientDep, ScanDep
 from scarwise.clinic.models import AuditLog, Patient, Scan, utcnow
-from scarwise.clinic.pages._render import TEMPLATES, check_csrf, redirect
+from scarwise.clinic.pages._render import TEMPLATES, check_csrf, redirect, scan_form_fields
 from scarwise.clinic.routes.scans import fresh_status
-from scarwise.core.errors import InvalidParameterError
 
 router = APIRouter(tags=["capture"])
 pages = APIRouter(include_in_schema=False)
@@ -147,11 +146,7 @@ def capture_page(request: Request, tasks: BackgroundTasks, patient: PatientDep, 
                  lights: Annotated[UploadFile, File()], pixel_mm: Annotated[str, Form()] = "",
                  visit_on: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf)
-    try:
-        size = float(pixel_mm) if pixel_mm.strip() else None
-        visit = dt.date.fromisoformat(visit_on) if visit_on.strip() else None
-    except ValueError:
-        raise InvalidParameterError("pixel size must be a number in mm and the visit a date (YYYY-MM-DD)") from None
+    size, visit = scan_form_fields(pixel_mm, visit_on)
     scan, _ = capture_to_scan(request, db, tasks, patient, images, lights, pixel_mm=size, visit_on=visit)
     return redirect(f"/scans/{scan.id}")
 
